@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { backoffDelay } from '../../worker-shim/loop-mode.js';
+import { readMarker, startShim } from './shim-harness.js';
+
+test('backs off with doubling delays and gives up with the last exit code', async (t) => {
+  const { shim, paths } = await startShim(t, {
+    worker: 'shim-exits-with', workerArgs: ['3'], shimArgs: ['--loop'],
+    env: {
+      DRAINWATCH_LOOP_BACKOFF: '10ms',
+      DRAINWATCH_LOOP_BACKOFF_MAX: '25ms',
+      DRAINWATCH_LOOP_MAX_FAILURES: '4',
+    },
+  });
+
+  const exit = await shim.waitForExit();
+
+  assert.equal(exit.code, 3, shim.output());
+  const delays = shim.lines.filter((l) => l.event === 'run.backoff').map((l) => l.delayMs);
+  assert.deepEqual(delays, [10, 20, 25]);
+  assert.equal(shim.lines.filter((l) => l.event === 'run.failed').length, 4);
+  await shim.waitForEvent('loop.gave_up');
+  const marker = await readMarker(paths);
+  assert.deepEqual([marker.reason, marker.exitCode, marker.final], ['crash-loop', 3, false]);
+});
+
+test('computes the back-off as the first delay doubled per failure, capped at the maximum', () => {
+  const config = { loopBackoffMs: 1000, loopBackoffMaxMs: 30_000 };
+  const cases: [number, number][] = [[1, 1000], [2, 2000], [3, 4000], [5, 16_000], [6, 30_000], [500, 30_000]];
+  for (const [failures, expected] of cases) {
+    assert.equal(backoffDelay(config, failures), expected, `after ${failures} failures`);
+  }
+  assert.equal(backoffDelay({ loopBackoffMs: 0, loopBackoffMaxMs: 0 }, 3), 0);
+});
