@@ -1,0 +1,259 @@
+// The pod agent: one long-lived process per pod, started by podsim inside new network and mount
+// namespaces. It mounts the pod's emptyDirs, brings loopback up, bridges host ports, spawns
+// container processes (each its own process group) and runs httpGet/tcp/exec actions from
+// inside the pod network. It reads requests on stdin and exits, killing every process it
+// started, when stdin closes. This file is an entrypoint: it owns its process.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import { constants } from 'node:os';
+import { createInterface } from 'node:readline';
+
+import type { AgentReport, AgentRequest, HostPortBinding, VolumeBinding } from './agent-protocol.js';
+
+const MAX_BODY_BYTES = 10 * 1024;
+const MAX_EXEC_OUTPUT = 4096;
+
+interface Container {
+  child: ChildProcess;
+  pid: number;
+  pid1Signals: boolean;
+  execs: Set<ChildProcess>;
+}
+
+const containers = new Map<string, Container>();
+const execsByContainer = new Map<string, Set<ChildProcess>>();
+
+function report(message: AgentReport): void {
+  process.stdout.write(`${JSON.stringify(message)}\n`);
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function setUp(volumes: VolumeBinding[], hostPorts: HostPortBinding[]): void {
+  const lo = spawnSync('ip', ['link', 'set', 'lo', 'up'], { encoding: 'utf8' });
+  if (lo.status !== 0) throw new Error(`ip link set lo up failed: ${lo.stderr || lo.error}`);
+  for (const volume of volumes) {
+    mkdirSync(volume.mountPath, { recursive: true });
+    const mount = spawnSync('mount', ['--bind', volume.hostDir, volume.mountPath], {
+      encoding: 'utf8',
+    });
+    if (mount.status !== 0) {
+      throw new Error(`mount --bind ${volume.hostDir} ${volume.mountPath} failed: ${mount.stderr}`);
+    }
+  }
+  for (const binding of hostPorts) bridgePort(binding);
+}
+
+/** Listens on 127.0.0.1:port in the pod network and pipes each connection to the host socket. */
+function bridgePort(binding: HostPortBinding): void {
+  const server = net.createServer((inside) => {
+    const outside = net.connect(binding.socket);
+    inside.pipe(outside).pipe(inside);
+    inside.on('error', () => outside.destroy());
+    outside.on('error', () => inside.destroy());
+  });
+  server.listen(binding.port, '127.0.0.1');
+  server.on('error', (err) => report({ type: 'fatal', message: `host port ${binding.port}: ${err}` }));
+}
+
+function forwardLines(id: string, stream: 'stdout' | 'stderr', child: ChildProcess): void {
+  const source = stream === 'stdout' ? child.stdout : child.stderr;
+  if (!source) return;
+  createInterface({ input: source }).on('line', (line) => report({ type: 'log', id, stream, line }));
+}
+
+function spawnContainer(request: Extract<AgentRequest, { op: 'spawn' }>): void {
+  const [command, ...args] = request.argv;
+  // setpriv makes the container die with this agent even if the agent is SIGKILLed.
+  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', command!, ...args], {
+    cwd: request.cwd,
+    env: request.env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.once('error', (err) => report({ type: 'spawnFailed', id: request.id, message: err.message }));
+  child.once('spawn', () => {
+    const execs = execsByContainer.get(request.id) ?? new Set<ChildProcess>();
+    execsByContainer.set(request.id, execs);
+    containers.set(request.id, { child, pid: child.pid!, pid1Signals: request.pid1Signals, execs });
+    report({ type: 'started', id: request.id, pid: child.pid! });
+    forwardLines(request.id, 'stdout', child);
+    forwardLines(request.id, 'stderr', child);
+  });
+  child.once('exit', (code, signal) => {
+    // A container ends with its init process: the kernel kills what is left of it.
+    killGroup(child.pid!, 'SIGKILL');
+    containers.delete(request.id);
+    report({ type: 'exit', id: request.id, code, signal });
+  });
+}
+
+/** True when the process has a handler for `signal` (the SigCgt mask in /proc). */
+function catchesSignal(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const mask = /^SigCgt:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+    const number = constants.signals[signal];
+    return mask !== undefined && ((BigInt(`0x${mask}`) >> BigInt(number - 1)) & 1n) === 1n;
+  } catch {
+    return true;
+  }
+}
+
+function signalContainer(request: Extract<AgentRequest, { op: 'signal' }>): void {
+  const container = containers.get(request.id);
+  const { id, signal } = request;
+  if (!container) {
+    report({ type: 'signalled', id, signal, delivered: false, note: 'not running' });
+    return;
+  }
+  if (request.scope === 'group') {
+    for (const exec of container.execs) if (exec.pid) killGroup(exec.pid, signal);
+    report({ type: 'signalled', id, signal, delivered: killGroup(container.pid, signal) });
+    return;
+  }
+  if (container.pid1Signals && signal !== 'SIGKILL' && !catchesSignal(container.pid, signal)) {
+    report({ type: 'signalled', id, signal, delivered: false, note: 'ignored by init' });
+    return;
+  }
+  let delivered = true;
+  try {
+    process.kill(container.pid, signal);
+  } catch {
+    delivered = false;
+  }
+  report({ type: 'signalled', id, signal, delivered });
+}
+
+function runExec(request: Extract<AgentRequest, { op: 'exec' }>): void {
+  const [command, ...args] = request.argv;
+  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', command!, ...args], {
+    cwd: request.cwd,
+    env: request.env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const execs = execsByContainer.get(request.id) ?? new Set<ChildProcess>();
+  execsByContainer.set(request.id, execs);
+  execs.add(child);
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    if (output.length < MAX_EXEC_OUTPUT) output += chunk.toString('utf8');
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  let timedOut = false;
+  const timer = request.timeoutMs === null ? undefined : setTimeout(() => {
+    timedOut = true;
+    if (child.pid) killGroup(child.pid, 'SIGKILL');
+  }, request.timeoutMs);
+  child.once('error', (err) => {
+    clearTimeout(timer);
+    execs.delete(child);
+    report({ type: 'result', req: request.req, ok: false, error: err.message });
+  });
+  child.once('exit', (code, signal) => {
+    clearTimeout(timer);
+    execs.delete(child);
+    const exitCode = code ?? 128 + (signal ? constants.signals[signal] : 0);
+    report({ type: 'result', req: request.req, ok: exitCode === 0 && !timedOut, exitCode,
+      timedOut, output: output.slice(0, MAX_EXEC_OUTPUT) });
+  });
+}
+
+function runHttp(request: Extract<AgentRequest, { op: 'http' }>): void {
+  const client = request.scheme === 'https' ? https : http;
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of request.headers) {
+    const previous = headers[name];
+    headers[name] = previous === undefined ? value : [previous, value].flat();
+  }
+  const req = client.request({
+    host: request.host,
+    port: request.port,
+    path: request.path,
+    method: 'GET',
+    headers,
+    rejectUnauthorized: false,
+    agent: false,
+  }, (res) => {
+    let seen = 0;
+    res.on('data', (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > MAX_BODY_BYTES) res.destroy();
+    });
+    res.on('close', () => undefined);
+    report({ type: 'result', req: request.req, ok: true, status: res.statusCode ?? 0 });
+    res.resume();
+  });
+  if (request.timeoutMs !== null) {
+    req.setTimeout(request.timeoutMs, () => req.destroy(new Error('timeout')));
+  }
+  req.on('error', (err) => {
+    report({ type: 'result', req: request.req, ok: false, error: err.message,
+      timedOut: err.message === 'timeout' });
+  });
+  req.end();
+}
+
+function runTcp(request: Extract<AgentRequest, { op: 'tcp' }>): void {
+  const socket = net.connect({ host: request.host, port: request.port });
+  const finish = (ok: boolean, error?: string) => {
+    socket.destroy();
+    report({ type: 'result', req: request.req, ok, ...(error ? { error } : {}) });
+  };
+  socket.setTimeout(request.timeoutMs, () => finish(false, 'timeout'));
+  socket.once('connect', () => finish(true));
+  socket.once('error', (err) => finish(false, err.message));
+}
+
+function handle(request: AgentRequest): void {
+  switch (request.op) {
+    case 'init':
+      try {
+        setUp(request.volumes, request.hostPorts);
+        report({ type: 'ready' });
+      } catch (err) {
+        report({ type: 'fatal', message: (err as Error).message });
+      }
+      return;
+    case 'spawn':
+      return spawnContainer(request);
+    case 'signal':
+      return signalContainer(request);
+    case 'exec':
+      return runExec(request);
+    case 'http':
+      return runHttp(request);
+    case 'tcp':
+      return runTcp(request);
+  }
+}
+
+function shutDown(): void {
+  for (const container of containers.values()) killGroup(container.pid, 'SIGKILL');
+  for (const execs of execsByContainer.values()) {
+    for (const exec of execs) if (exec.pid) killGroup(exec.pid, 'SIGKILL');
+  }
+  process.exit(0);
+}
+
+createInterface({ input: process.stdin })
+  .on('line', (line) => {
+    if (line.trim() === '') return;
+    handle(JSON.parse(line) as AgentRequest);
+  })
+  .on('close', shutDown);
+process.on('SIGTERM', shutDown);
+process.on('SIGINT', () => undefined);
