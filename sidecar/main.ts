@@ -9,7 +9,7 @@ import { describeConfig, loadConfig } from './config.js';
 import { EXIT } from './exit-codes.js';
 import { Sidecar } from './runtime.js';
 
-const log = createLogger('drainwatch-sidecar', 'info');
+const log = createLogger('drainwatch-sidecar', 'info', { sync: true });
 
 async function main(argv: readonly string[]): Promise<number> {
   let invocation;
