@@ -11,6 +11,7 @@ export interface CliOptions {
   bins: string[];
   hostPorts: number[];
   deleteAfterMs: number | undefined;
+  deleteAfterRolloutMs: number | undefined;
   rolloutAfterMs: number | undefined;
   gracePeriod: number | undefined;
   json: boolean;
@@ -21,7 +22,8 @@ export interface CliOptions {
 }
 
 export const USAGE = `usage: podsim run FILE [--image NAME=COMMAND]... [--bin DIR]... [--host-port N]...
-       [--delete-after DURATION] [--rollout-after DURATION] [--grace-period N] [--json]
+       [--delete-after DURATION] [--rollout-after DURATION] [--delete-after-rollout DURATION]
+       [--grace-period N] [--json]
        [--logs DIR] [--backoff-scale X] [--pid1-signals] [--max-duration DURATION]`;
 
 function usage(message: string): PodsimError {
@@ -51,6 +53,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
   }
   const options: CliOptions = {
     file, images: {}, bins: [], hostPorts: [], deleteAfterMs: undefined,
+    deleteAfterRolloutMs: undefined,
     rolloutAfterMs: undefined, gracePeriod: undefined, json: false, logsDir: undefined,
     backoffScale: 1, pid1Signals: false, maxDurationMs: 600_000,
   };
@@ -71,6 +74,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
       case '--host-port': options.hostPorts.push(wholeNumber(flag, value(), 1, 65535)); break;
       case '--delete-after': options.deleteAfterMs = duration(flag, value()); break;
       case '--rollout-after': options.rolloutAfterMs = duration(flag, value()); break;
+      case '--delete-after-rollout': options.deleteAfterRolloutMs = duration(flag, value()); break;
       case '--grace-period': options.gracePeriod = wholeNumber(flag, value(), 0, 86400); break;
       case '--json': options.json = true; break;
       case '--logs': options.logsDir = value(); break;
@@ -87,6 +91,9 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
       }
       default: throw usage(`unknown flag "${flag}"`);
     }
+  }
+  if (options.deleteAfterRolloutMs !== undefined && options.rolloutAfterMs === undefined) {
+    throw usage('--delete-after-rollout needs --rollout-after');
   }
   return options;
 }

@@ -37,7 +37,14 @@ async function run(options: CliOptions): Promise<number> {
   await simulation.start();
   const timers: NodeJS.Timeout[] = [];
   if (options.rolloutAfterMs !== undefined) {
-    timers.push(setTimeout(() => simulation.rollout(), options.rolloutAfterMs));
+    timers.push(setTimeout(() => {
+      simulation.rollout();
+      const afterMs = options.deleteAfterRolloutMs;
+      if (afterMs === undefined) return;
+      simulation.waitRolloutComplete(undefined, options.maxDurationMs).then(() => {
+        timers.push(setTimeout(() => void simulation.deleteAll(options.gracePeriod), afterMs));
+      }, () => undefined);
+    }, options.rolloutAfterMs));
   }
   if (options.deleteAfterMs !== undefined) {
     timers.push(setTimeout(() => void simulation.deleteAll(options.gracePeriod),
