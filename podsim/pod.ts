@@ -382,8 +382,8 @@ export class Pod {
     const ordering = sidecars.length > 0 ?
       new TerminationOrdering(this.#mains, sidecars) : undefined;
     const context = this.#stopContext();
-    await Promise.all(running.map((c) => stopContainer(c, graceSeconds, context,
-      c.role === 'sidecar' ? ordering : undefined, reason)));
+    await Promise.all(running.map((c) => stopContainer(c, graceSeconds, context, ordering,
+      reason)));
   }
 
   #terminalPhase(): PodPhase {
