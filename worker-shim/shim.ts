@@ -47,7 +47,8 @@ export class Shim {
   #reporting: boolean;
   #tasks = 0;
   #run: WorkerRun | undefined;
-  #loggedBusy: boolean | undefined;
+  /** The busy state last logged, with what it was based on, so each change is logged once. */
+  #loggedBusy: string | undefined;
   #finished = false;
 
   constructor(options: ShimOptions) {
@@ -220,8 +221,9 @@ export class Shim {
   }
 
   #logBusy(busy: boolean): void {
-    if (this.#run === undefined || busy === this.#loggedBusy) return;
-    this.#loggedBusy = busy;
+    const key = `${busy}/${this.#reporting}`;
+    if (this.#run === undefined || key === this.#loggedBusy) return;
+    this.#loggedBusy = key;
     const fields = { pid: this.#run.pid, tasks: this.#tasks, reporting: this.#reporting };
     if (busy) this.log.info({ event: 'worker.busy', ...fields }, 'worker is busy');
     else this.log.info({ event: 'worker.idle', ...fields }, 'worker is idle');
