@@ -18,14 +18,19 @@ export async function clearPreviousInstance(paths: ProtocolPaths): Promise<Clear
   const marker = await removeFile(paths.marker);
   const workerState = await removeFile(paths.workerState);
 
-  let tasks = 0;
-  for (const name of await listDir(paths.tasksDir)) {
-    await rm(join(paths.tasksDir, name), { recursive: true, force: true });
-    tasks += 1;
-  }
+  const tasks = await removeTaskEntries(paths.tasksDir);
 
   await ensureLayout(paths);
   return { marker, workerState, tasks };
+}
+
+/** Removes every entry of the tasks directory; returns how many there were. */
+export async function removeTaskEntries(tasksDir: string): Promise<number> {
+  const names = await listDir(tasksDir);
+  for (const name of names) {
+    await rm(join(tasksDir, name), { recursive: true, force: true });
+  }
+  return names.length;
 }
 
 async function removeFile(path: string): Promise<boolean> {

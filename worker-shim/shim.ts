@@ -8,7 +8,7 @@ import {
   isFinalExit, PROTOCOL_VERSION, protocolPaths, writeJsonAtomic,
   type CompletionMarker, type CompletionReason, type ProtocolPaths, type WorkerPhase,
 } from '../common/protocol.js';
-import { clearPreviousInstance } from './clear-state.js';
+import { clearPreviousInstance, removeTaskEntries } from './clear-state.js';
 import type { ShimConfig } from './config.js';
 import { CoordinationReader, type Coordination } from './coordination.js';
 import { StateFile } from './state-file.js';
@@ -140,9 +140,20 @@ export class Shim {
     return run;
   }
 
-  /** Forgets a run once its outcome is known, so the state no longer refers to it. */
+  /**
+   * Forgets a run once its outcome is known. Task entries it left behind (it crashed or was
+   * killed mid-task) are removed: its tasks ended with it, and a stale entry would keep the next
+   * run busy in the shim's eyes for ever.
+   */
   async endRun(run: WorkerRun): Promise<void> {
     if (this.#run === run) this.#run = undefined;
+    const stale = await removeTaskEntries(this.paths.tasksDir);
+    if (stale > 0) {
+      this.log.warn({ event: 'tasks.cleared', pid: run.pid, tasks: stale },
+        'worker exited with tasks still recorded; entries removed');
+    }
+    this.#noteTasks(stale);
+    this.#tasks = 0;
     await this.#update();
   }
 
@@ -192,12 +203,16 @@ export class Shim {
 
   #onRead(view: Coordination): void {
     this.#tasks = view.tasks;
-    if (view.tasks > 0 && !this.#reporting) {
-      this.#reporting = true;
-      this.log.info({ event: 'worker.reports_tasks' }, 'worker reports its tasks; busy now follows them');
-    }
+    this.#noteTasks(view.tasks);
     if (view.drainRequested) this.requestDrain('file');
     void this.#update();
+  }
+
+  /** The first task entry seen shows that the worker reports its tasks. */
+  #noteTasks(tasks: number): void {
+    if (tasks === 0 || this.#reporting) return;
+    this.#reporting = true;
+    this.log.info({ event: 'worker.reports_tasks' }, 'worker reports its tasks; busy now follows them');
   }
 
   #view(): RunView {

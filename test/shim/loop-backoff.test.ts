@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { test } from 'node:test';
+
+import { tempDir } from '../helpers.js';
 
 import { backoffDelay } from '../../worker-shim/loop-mode.js';
 import { readMarker, startShim } from './shim-harness.js';
@@ -32,4 +35,24 @@ test('computes the back-off as the first delay doubled per failure, capped at th
     assert.equal(backoffDelay(config, failures), expected, `after ${failures} failures`);
   }
   assert.equal(backoffDelay({ loopBackoffMs: 0, loopBackoffMaxMs: 0 }, 3), 0);
+});
+
+test('removes task entries a finished run left behind, so the next run is not seen busy', async (t) => {
+  const dir = await tempDir(t, 'drainwatch-shim-');
+  const firstRan = join(dir, 'first-run-done');
+  const script = `if [ -e "${firstRan}" ]; then exec sleep 30; fi; ` +
+    `touch "${firstRan}" "$DRAINWATCH_TASKS_DIR/abandoned"`;
+  const { shim } = await startShim(t, {
+    dir, worker: '/bin/sh', workerArgs: ['-c', script], shimArgs: ['--loop'],
+    env: { DRAINWATCH_STOP_TIMEOUT: '60s' },
+  });
+  const cleared = await shim.waitForEvent('tasks.cleared');
+  await shim.waitFor((l) => l.event === 'worker.idle' && l.reporting === true, 'second run idle');
+
+  shim.kill('SIGTERM');
+  const exit = await shim.waitForExit(5_000);
+
+  assert.equal(cleared.tasks, 1);
+  assert.equal(exit.code, 0, shim.output());
+  assert.equal(shim.lines.filter((l) => l.event === 'worker.spawned').length, 2, shim.output());
 });
