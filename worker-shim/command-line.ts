@@ -7,6 +7,8 @@ import { DrainwatchError } from '../common/errors.js';
 export const USAGE =
   'usage: drainwatch-shim [--loop] [--drain-signal SIGNAL|none] -- COMMAND [ARGS...]';
 
+const SIGNAL_EQ = '--drain-signal=';
+
 export interface CommandLine {
   loop: boolean;
   /** Raw text of --drain-signal, validated with the environment. */
@@ -27,16 +29,19 @@ export class UsageError extends DrainwatchError {
 export function parseCommandLine(argv: readonly string[]): CommandLine {
   const separator = argv.indexOf('--');
   const flags = separator < 0 ? argv : argv.slice(0, separator);
-  const parsed: CommandLine = { loop: false, drainSignal: undefined, help: false, command: '', args: [] };
+  const parsed: CommandLine =
+    { loop: false, drainSignal: undefined, help: false, command: '', args: [] };
 
   for (let i = 0; i < flags.length; i++) {
     const flag = flags[i]!;
     if (flag === '--help' || flag === '-h') parsed.help = true;
     else if (flag === '--loop') parsed.loop = true;
-    else if (flag.startsWith('--drain-signal=')) parsed.drainSignal = flag.slice('--drain-signal='.length);
+    else if (flag.startsWith(SIGNAL_EQ)) parsed.drainSignal = flag.slice(SIGNAL_EQ.length);
     else if (flag === '--drain-signal') {
       const value = flags[++i];
-      if (value === undefined) throw new UsageError('--drain-signal needs a value, such as SIGQUIT or none.');
+      if (value === undefined) {
+        throw new UsageError('--drain-signal needs a value, such as SIGQUIT or none.');
+      }
       parsed.drainSignal = value;
     } else {
       throw new UsageError(`unknown option "${flag}"; the worker's command goes after "--".`);

@@ -66,7 +66,8 @@ export function readShimConfig(line: CommandLine, env: Env): Readonly<ShimConfig
 function flagSignal(read: EnvReader, text: string): NodeJS.Signals | 'none' {
   const parsed = parseSignal(text, true);
   if (parsed === undefined) {
-    read.problem('--drain-signal', text, 'a signal name such as SIGTERM, SIGQUIT or SIGTSTP, or "none"');
+    read.problem('--drain-signal', text,
+      'a signal name such as SIGTERM, SIGQUIT or SIGTSTP, or "none"');
     return 'SIGTERM';
   }
   return parsed;

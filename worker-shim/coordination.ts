@@ -5,7 +5,8 @@
 import { readdir } from 'node:fs/promises';
 
 import type { Logger } from '../common/log.js';
-import { isErrno, isTemporaryName, readDrainRequest, type ProtocolPaths } from '../common/protocol.js';
+import { isErrno, isTemporaryName, readDrainRequest } from '../common/protocol.js';
+import type { ProtocolPaths } from '../common/protocol.js';
 import { watchDirectory, type DirectoryWatch } from '../common/watch.js';
 
 export interface Coordination {
@@ -40,8 +41,8 @@ export class CoordinationReader {
       () => this.refresh(),
       (err) => log.warn({ event: 'watch.error', err }, 'the directory watch reported an error'));
     await this.#watch.ready;
-    // Events cannot be lost while the watch is up, but a tasks directory removed and created
-    // again is re-watched by chokidar only after a delay; the timer covers that gap.
+    // The timer is a backstop for events a watch can miss: a volume where inotify sees nothing
+    // (until DRAINWATCH_WATCH_POLL is set), or a tasks directory removed and created again.
     this.#timer = setInterval(() => this.refresh(), pollIntervalMs);
     this.refresh();
     await this.#reading;
@@ -66,7 +67,8 @@ export class CoordinationReader {
     do {
       this.#again = false;
       try {
-        this.#options.onRead({ drainRequested: await this.#drainRequested(), tasks: await this.#tasks() });
+        const drainRequested = await this.#drainRequested();
+        this.#options.onRead({ drainRequested, tasks: await this.#tasks() });
       } catch (err) {
         this.#options.log.warn({ event: 'coordination.read_failed', err },
           'cannot read the coordination directory');

@@ -55,7 +55,8 @@ export class DrainListener {
     this.#timer = setInterval(() => this.#check(), this.#pollIntervalMs).unref();
     try {
       this.#watcher = watch(dirname(this.#stateFile), (_event, name) => {
-        if (name === basename(this.#stateFile) || name === basename(this.#drainFile)) this.#check();
+        const relevant = name === basename(this.#stateFile) || name === basename(this.#drainFile);
+        if (relevant) this.#check();
       });
       this.#watcher.on('error', () => this.#watcher?.close());
       this.#watcher.unref();

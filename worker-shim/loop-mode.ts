@@ -29,7 +29,9 @@ export async function runLoop(shim: Shim): Promise<number> {
     if (shim.draining()) {
       // An idle run the shim stopped is a clean end; a run that failed on its own is not.
       const exitCode = outcome.stoppedByShim ? 0 : outcome.exitCode;
-      return shim.finish({ exitCode, markerExitCode: exitCode, signal: lastSignal, reason: 'drained' });
+      return shim.finish({
+        exitCode, markerExitCode: exitCode, signal: lastSignal, reason: 'drained',
+      });
     }
     if (outcome.exitCode === 0) {
       failures = 0;
@@ -37,8 +39,8 @@ export async function runLoop(shim: Shim): Promise<number> {
     }
 
     failures += 1;
-    log.warn({ event: 'run.failed', exitCode: outcome.exitCode, failures, maxFailures: config.loopMaxFailures },
-      'worker run failed');
+    log.warn({ event: 'run.failed', exitCode: outcome.exitCode, failures,
+      maxFailures: config.loopMaxFailures }, 'worker run failed');
     if (config.loopMaxFailures > 0 && failures >= config.loopMaxFailures) {
       log.error({ event: 'loop.gave_up', exitCode: outcome.exitCode, failures },
         'too many failed runs in a row; giving up');
@@ -59,7 +61,10 @@ export async function runLoop(shim: Shim): Promise<number> {
 }
 
 /** The delay after the n-th failure in a row: the first back-off, doubled each time, capped. */
-export function backoffDelay(config: Pick<ShimConfig, 'loopBackoffMs' | 'loopBackoffMaxMs'>, failures: number) {
+export function backoffDelay(
+  config: Pick<ShimConfig, 'loopBackoffMs' | 'loopBackoffMaxMs'>,
+  failures: number,
+): number {
   const doubled = config.loopBackoffMs * 2 ** Math.min(failures - 1, 30);
   return Math.min(doubled, config.loopBackoffMaxMs);
 }

@@ -36,7 +36,8 @@ function readConfig(line: CommandLine): Readonly<ShimConfig> | number {
     return readShimConfig(line, process.env);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    createLogger(NAME, 'info').error({ event: 'config.invalid', problems: err.problems }, 'invalid configuration');
+    createLogger(NAME, 'info')
+      .error({ event: 'config.invalid', problems: err.problems }, 'invalid configuration');
     process.stderr.write(`${NAME}: ${err.message}\n`);
     return EXIT_USAGE;
   }

@@ -108,7 +108,8 @@ export class Shim {
   forwardSignal(signal: NodeJS.Signals): void {
     const run = this.#run;
     if (run === undefined || run.child.exit()) {
-      this.log.info({ event: 'signal.not_forwarded', signal }, 'no worker is running to forward to');
+      this.log.info({ event: 'signal.not_forwarded', signal },
+        'no worker is running to forward to');
       return;
     }
     const delivered = run.child.signalGroup(signal);
@@ -134,8 +135,8 @@ export class Shim {
       log: this.log,
     });
     this.#run = run;
-    this.log.info({ event: 'worker.spawned', pid: child.pid, command: config.command, args: config.args },
-      'worker started');
+    this.log.info({ event: 'worker.spawned', pid: child.pid, command: config.command,
+      args: config.args }, 'worker started');
     await this.#update();
     return run;
   }
@@ -164,8 +165,8 @@ export class Shim {
   }
 
   spawnFailed(err: SpawnError): Promise<number> {
-    this.log.error({ event: 'worker.spawn_failed', command: this.config.command, exitCode: err.exitCode, err },
-      'cannot start the worker');
+    this.log.error({ event: 'worker.spawn_failed', command: this.config.command,
+      exitCode: err.exitCode, err }, 'cannot start the worker');
     return this.finish({
       exitCode: err.exitCode,
       markerExitCode: err.exitCode,
@@ -196,8 +197,10 @@ export class Shim {
       time: new Date().toISOString(),
     };
     await writeJsonAtomic(this.paths.marker, marker);
-    this.log.info({ event: 'marker.written', path: this.paths.marker, reason: marker.reason,
-      final: marker.final, exitCode: marker.exitCode, signal: marker.signal }, 'completion marker written');
+    const { reason, final, exitCode, signal } = marker;
+    const path = this.paths.marker;
+    this.log.info({ event: 'marker.written', path, reason, final, exitCode, signal },
+      'completion marker written');
     return completion.exitCode;
   }
 
@@ -212,7 +215,8 @@ export class Shim {
   #noteTasks(tasks: number): void {
     if (tasks === 0 || this.#reporting) return;
     this.#reporting = true;
-    this.log.info({ event: 'worker.reports_tasks' }, 'worker reports its tasks; busy now follows them');
+    this.log.info({ event: 'worker.reports_tasks' },
+      'worker reports its tasks; busy now follows them');
   }
 
   #view(): RunView {

@@ -21,7 +21,8 @@ export function createTaskEntry(tasksDir: string, name: string | undefined): Tas
   const id = `${process.pid}-${sequence}${name === undefined ? '' : `-${safeName(name)}`}`;
   const target = join(tasksDir, id);
   const staging = `${target}.tmp`;
-  const body = { version: PROTOCOL_VERSION, name: name ?? null, pid: process.pid, startedAt: new Date().toISOString() };
+  const startedAt = new Date().toISOString();
+  const body = { version: PROTOCOL_VERSION, name: name ?? null, pid: process.pid, startedAt };
 
   try {
     writeFileSync(staging, `${JSON.stringify(body)}\n`);

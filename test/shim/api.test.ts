@@ -5,7 +5,9 @@ import { test } from 'node:test';
 import { protocolPaths, writeJsonAtomic } from '../../common/protocol.js';
 import { createDrainwatch } from '../../worker-shim/api.js';
 import { tempDir } from '../helpers.js';
-import { count, readMarker, release, releaseFile, requestDrainByFile, startShim } from './shim-harness.js';
+import {
+  count, readMarker, release, releaseFile, requestDrainByFile, startShim,
+} from './shim-harness.js';
 
 async function shimEnv(t: import('node:test').TestContext) {
   const paths = protocolPaths(await tempDir(t, 'drainwatch-api-'));
@@ -84,10 +86,12 @@ test('hears of a drain from drain.json and resolves drained()', async (t) => {
 test('a Node worker using the API is seen busy then idle by the shim and hears the drain', async (t) => {
   const dir = await tempDir(t, 'drainwatch-shim-');
   const { shim, paths } = await startShim(t, {
-    dir, worker: 'shim-api-worker', workerArgs: [releaseFile(dir)], env: { DRAINWATCH_STOP_TIMEOUT: '60s' },
+    dir, worker: 'shim-api-worker', workerArgs: [releaseFile(dir)],
+    env: { DRAINWATCH_STOP_TIMEOUT: '60s' },
   });
   await shim.waitForEvent('fixture.task_started');
-  const busy = await shim.waitFor((l) => l.event === 'worker.busy' && l.reporting === true, 'reported busy');
+  const busy = await shim.waitFor(
+    (l) => l.event === 'worker.busy' && l.reporting === true, 'reported busy');
 
   await requestDrainByFile(paths);
   await shim.waitForEvent('fixture.drain_heard');
@@ -99,8 +103,9 @@ test('a Node worker using the API is seen busy then idle by the shim and hears t
   assert.equal(completed.draining, true);
   assert.equal(exit.code, 0, shim.output());
   const events = shim.events();
-  assert.ok(events.indexOf('fixture.task_completed') < events.lastIndexOf('worker.idle'), shim.output());
-  assert.ok(events.lastIndexOf('worker.idle') < events.indexOf('worker.stopping'), shim.output());
+  const idle = events.lastIndexOf('worker.idle');
+  assert.ok(events.indexOf('fixture.task_completed') < idle, shim.output());
+  assert.ok(idle < events.indexOf('worker.stopping'), shim.output());
   assert.equal(count(shim, 'worker.force_killed'), 0, shim.output());
   assert.equal((await readMarker(paths)).reason, 'drained');
 });

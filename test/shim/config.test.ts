@@ -23,7 +23,9 @@ test('reads flags before "--" and the worker command after it', () => {
 });
 
 test('rejects a command line without a command, with an unknown flag or a flag without value', () => {
-  const cases = [[], ['/bin/worker'], ['--loop'], ['--'], ['--fast', ...WORKER], ['--drain-signal']];
+  const cases = [
+    [], ['/bin/worker'], ['--loop'], ['--'], ['--fast', ...WORKER], ['--drain-signal'],
+  ];
   for (const argv of cases) {
     assert.throws(() => parseCommandLine(argv), UsageError, argv.join(' '));
   }
@@ -45,7 +47,8 @@ test('uses the documented defaults when nothing is set', () => {
 test('lets a flag win over its variable', () => {
   const env = { DRAINWATCH_MODE: 'supervise', DRAINWATCH_DRAIN_SIGNAL: 'SIGINT' };
 
-  const config = readShimConfig(parseCommandLine(['--loop', '--drain-signal', 'QUIT', ...WORKER]), env);
+  const line = parseCommandLine(['--loop', '--drain-signal', 'QUIT', ...WORKER]);
+  const config = readShimConfig(line, env);
 
   assert.equal(config.mode, 'loop');
   assert.equal(config.drainSignal, 'SIGQUIT');
@@ -56,31 +59,35 @@ test('reads every variable when set', () => {
     DRAINWATCH_DIR: '/share', DRAINWATCH_MARKER: 'done', DRAINWATCH_LOG_LEVEL: 'warn',
     DRAINWATCH_MODE: 'loop', DRAINWATCH_DRAIN_SIGNAL: 'none', DRAINWATCH_STOP_TIMEOUT: '30s',
     DRAINWATCH_HEARTBEAT_INTERVAL: '500ms', DRAINWATCH_RESTART_POLICY: 'never',
-    DRAINWATCH_LOOP_BACKOFF: '2s', DRAINWATCH_LOOP_BACKOFF_MAX: '1m', DRAINWATCH_LOOP_MAX_FAILURES: '0',
+    DRAINWATCH_LOOP_BACKOFF: '2s', DRAINWATCH_LOOP_BACKOFF_MAX: '1m',
+    DRAINWATCH_LOOP_MAX_FAILURES: '0',
     DRAINWATCH_REPORTS_TASKS: 'yes', DRAINWATCH_WATCH_POLL: 'on', DRAINWATCH_POLL_INTERVAL: '1s',
   });
 
-  assert.deepEqual(
-    [config.dir, config.markerName, config.logLevel, config.mode, config.drainSignal, config.stopTimeoutMs,
-      config.heartbeatIntervalMs, config.restartPolicy, config.loopBackoffMs, config.loopBackoffMaxMs,
-      config.loopMaxFailures, config.reportsTasks, config.watchPoll, config.pollIntervalMs],
-    ['/share', 'done', 'warn', 'loop', 'none', 30_000, 500, 'Never', 2_000, 60_000, 0, true, true, 1_000],
-  );
+  const { command: _command, args: _args, ...settings } = config;
+  assert.deepEqual(settings, {
+    dir: '/share', markerName: 'done', logLevel: 'warn', mode: 'loop', drainSignal: 'none',
+    stopTimeoutMs: 30_000, heartbeatIntervalMs: 500, restartPolicy: 'Never', loopBackoffMs: 2_000,
+    loopBackoffMaxMs: 60_000, loopMaxFailures: 0, reportsTasks: true, watchPoll: true,
+    pollIntervalMs: 1_000,
+  });
 });
 
 test('reports every bad value at once, naming variable, value and expectation', () => {
   const env = {
     DRAINWATCH_MARKER: 'a/b', DRAINWATCH_HEARTBEAT_INTERVAL: '2', DRAINWATCH_LOOP_BACKOFF: '5s',
-    DRAINWATCH_LOOP_BACKOFF_MAX: '1s', DRAINWATCH_POLL_INTERVAL: '1ms', DRAINWATCH_WATCH_POLL: 'sometimes',
+    DRAINWATCH_LOOP_BACKOFF_MAX: '1s', DRAINWATCH_POLL_INTERVAL: '1ms',
+    DRAINWATCH_WATCH_POLL: 'sometimes',
   };
 
-  const error = captureConfigError(() => readShimConfig(parseCommandLine(['--drain-signal', 'KILL', ...WORKER]), env));
+  const line = parseCommandLine(['--drain-signal', 'KILL', ...WORKER]);
+  const error = captureConfigError(() => readShimConfig(line, env));
 
   assert.deepEqual(error.problems.map((p) => p.source).sort(), [
-    '--drain-signal', 'DRAINWATCH_HEARTBEAT_INTERVAL', 'DRAINWATCH_LOOP_BACKOFF_MAX', 'DRAINWATCH_MARKER',
-    'DRAINWATCH_POLL_INTERVAL', 'DRAINWATCH_WATCH_POLL',
+    '--drain-signal', 'DRAINWATCH_HEARTBEAT_INTERVAL', 'DRAINWATCH_LOOP_BACKOFF_MAX',
+    'DRAINWATCH_MARKER', 'DRAINWATCH_POLL_INTERVAL', 'DRAINWATCH_WATCH_POLL',
   ]);
-  assert.match(error.message, /DRAINWATCH_LOOP_BACKOFF_MAX is "1s"; expected a duration no shorter than/);
+  assert.match(error.message, /DRAINWATCH_LOOP_BACKOFF_MAX is "1s"; expected a duration no shorter/);
 });
 
 function captureConfigError(fn: () => unknown): ConfigError {

@@ -68,8 +68,9 @@ test('supervise mode waits for the task to end when drain.json appears, then sto
   assert.equal(requested.source, 'file');
   assert.equal(exit.code, 0, shim.output());
   const events = shim.events();
-  assert.ok(events.indexOf('fixture.task_completed') < events.indexOf('fixture.term'), shim.output());
-  assert.ok(events.indexOf('fixture.task_completed') < events.indexOf('worker.stopping'), shim.output());
+  const completed = events.indexOf('fixture.task_completed');
+  assert.ok(completed < events.indexOf('fixture.term'), shim.output());
+  assert.ok(completed < events.indexOf('worker.stopping'), shim.output());
   const marker = await readMarker(paths);
   assert.deepEqual([marker.reason, marker.final, marker.exitCode], ['drained', true, 0]);
 });

@@ -13,7 +13,8 @@ test('exits with the worker exit code and writes a marker that is not final unde
 
   assert.equal(exit.code, 7, shim.output());
   const marker = await readMarker(paths);
-  assert.deepEqual([marker.exitCode, marker.signal, marker.reason, marker.final], [7, null, 'exited', false]);
+  assert.deepEqual(
+    [marker.exitCode, marker.signal, marker.reason, marker.final], [7, null, 'exited', false]);
 });
 
 test('marks an exit final when the restart policy is Never', async (t) => {

@@ -30,7 +30,8 @@ test('backs off with doubling delays and gives up with the last exit code', asyn
 
 test('computes the back-off as the first delay doubled per failure, capped at the maximum', () => {
   const config = { loopBackoffMs: 1000, loopBackoffMaxMs: 30_000 };
-  const cases: [number, number][] = [[1, 1000], [2, 2000], [3, 4000], [5, 16_000], [6, 30_000], [500, 30_000]];
+  const cases: [number, number][] =
+    [[1, 1000], [2, 2000], [3, 4000], [5, 16_000], [6, 30_000], [500, 30_000]];
   for (const [failures, expected] of cases) {
     assert.equal(backoffDelay(config, failures), expected, `after ${failures} failures`);
   }

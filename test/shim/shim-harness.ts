@@ -33,7 +33,8 @@ export async function startShim(t: TestContext, start: ShimStart): Promise<ShimR
   const command = start.worker.startsWith('/')
     ? [start.worker]
     : [process.execPath, fixture(start.worker)];
-  const shim = startNode(t, SHIM_BIN, [...(start.shimArgs ?? []), '--', ...command, ...(start.workerArgs ?? [])], {
+  const argv = [...(start.shimArgs ?? []), '--', ...command, ...(start.workerArgs ?? [])];
+  const shim = startNode(t, SHIM_BIN, argv, {
     env: { DRAINWATCH_DIR: dir, DRAINWATCH_LOG_LEVEL: 'debug', ...start.env },
   });
   return { shim, dir, paths: protocolPaths(dir) };
@@ -57,7 +58,9 @@ export async function waitForFile(path: string, timeoutMs = WAIT_MS): Promise<vo
       await access(path);
       return;
     } catch {
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${path}`);
+      if (Date.now() > deadline) {
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${path}`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }

@@ -12,7 +12,8 @@ test('forwards SIGHUP, SIGUSR1 and SIGUSR2 to the worker process group', async (
 
   for (const signal of ['SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const) {
     shim.kill(signal);
-    await shim.waitFor((l) => l.event === 'fixture.signal' && l.signal === signal, `${signal} at the worker`);
+    await shim.waitFor(
+      (l) => l.event === 'fixture.signal' && l.signal === signal, `${signal} at the worker`);
   }
   shim.kill('SIGTERM');
   const exit = await shim.waitForExit();
@@ -24,7 +25,9 @@ test('forwards SIGHUP, SIGUSR1 and SIGUSR2 to the worker process group', async (
 test('sends the drain signal to a grandchild the worker left running', async (t) => {
   const dir = await tempDir(t, 'drainwatch-shim-');
   const record = join(dir, 'grandchild-signal');
-  const { shim } = await startShim(t, { dir, worker: 'shim-leaves-grandchild', workerArgs: [record] });
+  const { shim } = await startShim(t, {
+    dir, worker: 'shim-leaves-grandchild', workerArgs: [record],
+  });
   await shim.waitForEvent('fixture.grandchild_ready');
   await shim.waitForEvent('fixture.waiting');
 
@@ -70,7 +73,8 @@ test('never sends SIGKILL to a worker that reports nothing, however long it take
 
 test('treats a second SIGTERM during a drain as the same drain', async (t) => {
   const { shim } = await startShim(t, {
-    worker: 'shim-waits', workerArgs: ['ignore', '1000'], env: { DRAINWATCH_STOP_TIMEOUT: '100ms' },
+    worker: 'shim-waits', workerArgs: ['ignore', '1000'],
+    env: { DRAINWATCH_STOP_TIMEOUT: '100ms' },
   });
   await shim.waitForEvent('fixture.waiting');
 

@@ -15,7 +15,9 @@ test('removes the marker, state and task entries of an earlier instance before t
   await writeJsonAtomic(paths.workerState, { version: 1, instance: 'earlier', state: 'busy' });
   await writeFile(join(paths.tasksDir, 'left-over-task'), '');
 
-  const { shim } = await startShim(t, { dir, worker: 'shim-reports-leftovers', workerArgs: [paths.marker] });
+  const { shim } = await startShim(t, {
+    dir, worker: 'shim-reports-leftovers', workerArgs: [paths.marker],
+  });
   const saw = await shim.waitForEvent('fixture.saw');
   const exit = await shim.waitForExit();
 
@@ -46,10 +48,11 @@ test('exits 2 naming every bad variable and runs nothing', async (t) => {
   const exit = await shim.waitForExit();
 
   assert.equal(exit.code, 2, shim.output());
-  const names = ['--drain-signal', 'DRAINWATCH_STOP_TIMEOUT', 'DRAINWATCH_MODE', 'DRAINWATCH_RESTART_POLICY',
-    'DRAINWATCH_LOOP_MAX_FAILURES', 'DRAINWATCH_REPORTS_TASKS'];
+  const names = ['--drain-signal', 'DRAINWATCH_STOP_TIMEOUT', 'DRAINWATCH_MODE',
+    'DRAINWATCH_RESTART_POLICY', 'DRAINWATCH_LOOP_MAX_FAILURES', 'DRAINWATCH_REPORTS_TASKS'];
   const invalid = await shim.waitForEvent('config.invalid');
-  assert.deepEqual((invalid.problems as { source: string }[]).map((p) => p.source).sort(), [...names].sort());
+  const sources = (invalid.problems as { source: string }[]).map((p) => p.source);
+  assert.deepEqual(sources.sort(), [...names].sort());
   for (const name of names) assert.match(shim.output(), new RegExp(`${name} is "`));
   await assert.rejects(access(ran), 'the worker must not run');
 });
@@ -68,8 +71,8 @@ test('gives the worker the tasks directory, the state file and the instance', as
   const paths = protocolPaths(dir);
   const { shim } = await startShim(t, {
     dir, worker: '/bin/sh',
-    workerArgs: ['-c', 'echo "{\\"event\\":\\"fixture.env\\",\\"tasks\\":\\"$DRAINWATCH_TASKS_DIR\\",' +
-      '\\"state\\":\\"$DRAINWATCH_STATE_FILE\\",\\"instance\\":\\"$DRAINWATCH_INSTANCE\\"}"'],
+    workerArgs: ['-c', 'printf \'{"event":"fixture.env","tasks":"%s","state":"%s","instance":"%s"}\\n\' ' +
+      '"$DRAINWATCH_TASKS_DIR" "$DRAINWATCH_STATE_FILE" "$DRAINWATCH_INSTANCE"'],
   });
 
   const seen = await shim.waitForEvent('fixture.env');
