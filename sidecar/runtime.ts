@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { exitCodeOf, type ChildExit, type GroupChild, SpawnError } from '../common/child.js';
 import type { Logger } from '../common/log.js';
 import { PROTOCOL_VERSION, writeJsonAtomic, type DrainRequest } from '../common/protocol.js';
-import { watchDirectory, type DirectoryWatch } from '../common/watch.js';
+import type { DirectoryWatch } from '../common/watch.js';
 import type { SidecarConfig } from './config.js';
 import { Coordinator, type Drain, type Release } from './coordinator.js';
 import { readSnapshot, SnapshotPump } from './directory.js';
@@ -104,6 +104,14 @@ export class Sidecar {
     this.#pump.trigger();
     await this.#pump.settled();
     if (this.#ended()) return;
+    this.#startTicking();
+    // Listen before the watcher is set up: probes and /prestop work from the first snapshot,
+    // and the watcher's start-up (chokidar import and initial scan) stays off the time to the
+    // first answer.
+    const address = await this.#http.listen(config.port, config.host);
+    this.#log.info({ event: 'http.listening', address: address.address, port: address.port },
+      'http server listening');
+    const { watchDirectory } = await import('../common/watch.js');
     this.#watch = watchDirectory(config.paths.dir,
       { usePolling: config.watchPoll, pollIntervalMs: config.pollIntervalMs },
       () => this.#pump.trigger(),
@@ -113,10 +121,6 @@ export class Sidecar {
       'watching the coordination directory');
     // Anything that changed between the first read and the watch being ready.
     this.#pump.trigger();
-    this.#startTicking();
-    const address = await this.#http.listen(config.port, config.host);
-    this.#log.info({ event: 'http.listening', address: address.address, port: address.port },
-      'http server listening');
     if (this.#command !== undefined && !this.#ended()) await this.#spawn(this.#command);
   }
 
