@@ -161,8 +161,9 @@ export class SidecarHttp {
     this.#waiting -= 1;
     const waitedMs = Date.now() - startedMs;
     if (outcome === 'gone') {
+      // The socket is closed: this answer goes nowhere, it only completes the request.
       log.info({ event: 'prestop.abandoned', waitedMs }, 'prestop caller went away');
-      return reply;
+      return reply.code(503).send({ error: 'caller went away' });
     }
     if (outcome === 'timeout') {
       log.warn({ event: 'prestop.timeout', waitedMs, prestopTimeoutMs: this.#options.prestopTimeoutMs,

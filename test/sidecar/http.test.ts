@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { getJson, startSidecar, workerState, writeWorker } from './support.js';
+import { getJson, startSidecar, workerState, writeMarker, writeWorker } from './support.js';
 
 test('answers unknown paths with 404 and wrong methods with 405 and an Allow header',
   async (t) => {
@@ -81,4 +81,32 @@ test('logs probe requests at debug level only', async (t) => {
 
   assert.equal(line.level, 'debug');
   assert.equal(line.url, '/healthz');
+});
+
+test('keeps draining when a /prestop caller goes away, and still releases', async (t) => {
+  const sidecar = await startSidecar(t);
+  const controller = new AbortController();
+  const call = fetch(sidecar.url('/prestop'), { signal: controller.signal }).catch(() => 'aborted');
+  await sidecar.run.waitForEvent('prestop.waiting');
+
+  controller.abort();
+  await sidecar.run.waitForEvent('prestop.abandoned');
+  const status = await getJson(sidecar.url('/status'));
+
+  assert.equal(await call, 'aborted');
+  assert.equal(status.body.phase, 'draining');
+  await writeMarker(sidecar.dir);
+  assert.equal((await sidecar.run.waitForExit()).code, 0);
+});
+
+test('exits 1 with a fatal line when the port is already taken', async (t) => {
+  const first = await startSidecar(t);
+  const second = await startSidecar(t, {
+    env: { DRAINWATCH_PORT: String(first.port) },
+    waitListening: false,
+  });
+
+  assert.deepEqual(await second.run.waitForExit(), { code: 1, signal: null });
+  const failed = second.run.lines.find((l) => l.event === 'sidecar.failed');
+  assert.equal(failed?.level, 'fatal');
 });
