@@ -3,7 +3,9 @@
 
 import { EnvReader, parseSignal, type Env } from '../common/config.js';
 import type { LevelWithSilent } from 'pino';
-import { DEFAULT_DIR, DEFAULT_MARKER_NAME, RESTART_POLICIES } from '../common/protocol.js';
+import {
+  DEFAULT_DIR, DEFAULT_MARKER_NAME, RESTART_POLICIES, STATE_SUBDIR,
+} from '../common/protocol.js';
 import type { RestartPolicy } from '../common/protocol.js';
 import type { CommandLine } from './command-line.js';
 
@@ -75,8 +77,12 @@ function flagSignal(read: EnvReader, text: string): NodeJS.Signals | 'none' {
 
 function readMarkerName(read: EnvReader): string {
   const name = read.string('DRAINWATCH_MARKER', DEFAULT_MARKER_NAME);
-  if (name.includes('/') || name === '.' || name === '..') {
-    read.problem('DRAINWATCH_MARKER', name, 'a file name without "/", such as "kill_sidecar"');
+  // Readers skip *.tmp names and the state directory is drainwatch's: neither can be the marker.
+  const unusable = name.includes('/') || name.includes('\0') || name === '.' || name === '..' ||
+    name.endsWith('.tmp') || name === STATE_SUBDIR;
+  if (unusable) {
+    read.problem('DRAINWATCH_MARKER', name, 'a plain file name without "/", not ending in ".tmp" ' +
+      `and not "${STATE_SUBDIR}", such as "${DEFAULT_MARKER_NAME}"`);
     return DEFAULT_MARKER_NAME;
   }
   return name;
