@@ -147,7 +147,8 @@ stop() {
   broker_env
   if [[ -f "$RABBITMQ_PID_FILE" ]] && listening; then
     # With the pid file, `stop` waits until the Erlang VM has exited, not only the app.
-    timeout "$STOP_TIMEOUT" rabbitmqctl -q -n rabbit@localhost stop "$RABBITMQ_PID_FILE" >/dev/null 9>&- ||
+    timeout "$STOP_TIMEOUT" rabbitmqctl -q -n rabbit@localhost stop "$RABBITMQ_PID_FILE" \
+      >/dev/null 9>&- ||
       { say "the broker did not stop within ${STOP_TIMEOUT}s"; tail_logs; exit 1; }
   fi
   if [[ -f "$EPMD_OWNED" ]]; then

@@ -29,7 +29,10 @@ export const PUBLISHER_USAGE = `usage: publisher [--queue NAME] [--rate PER_SECO
                  [--id-prefix TEXT] [--task-min DURATION --task-max DURATION [--seed N]]
 environment: AMQP_URL, QUEUE, LOG_LEVEL`;
 
-export function readPublisherOptions(argv: readonly string[], env: Env): Readonly<PublisherOptions> {
+export function readPublisherOptions(
+  argv: readonly string[],
+  env: Env,
+): Readonly<PublisherOptions> {
   const { values } = parseArgs({
     args: [...argv],
     options: {

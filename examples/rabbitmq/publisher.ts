@@ -93,7 +93,10 @@ class Publisher {
     const confirmed = new Promise<void>((resolve, reject) => {
       accepted = channel.sendToQueue(this.#options.queue, Buffer.from(JSON.stringify(body)),
         { messageId, persistent: true, contentType: 'application/json' },
-        (err: unknown) => (err ? reject(new Error(`broker did not confirm ${messageId}`)) : resolve()));
+        (err: unknown) => {
+          if (err) reject(new Error(`the broker did not confirm ${messageId}`, { cause: err }));
+          else resolve();
+        });
     }).then(() => {
       this.#confirmed += 1;
       this.#log.info({ event: 'message.published', messageId, sequence,

@@ -101,6 +101,7 @@ function flagChoice<T extends string>(
 
 /** True for the errors readWorkerOptions and readPublisherOptions throw for bad input. */
 export function isOptionsError(err: unknown): err is Error {
-  return err instanceof ConfigError ||
-    (err instanceof TypeError && (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') === true);
+  if (err instanceof ConfigError) return true;
+  const code = (err as NodeJS.ErrnoException).code;
+  return err instanceof TypeError && code !== undefined && code.startsWith('ERR_PARSE_ARGS');
 }

@@ -15,7 +15,8 @@ interface Published {
 }
 
 async function publish(t: Parameters<typeof startNode>[0], queue: string, args: string[]) {
-  const publisher = startNode(t, PUBLISHER_BIN, ['--queue', queue, ...args], { env: { AMQP_URL } });
+  const publisher =
+    startNode(t, PUBLISHER_BIN, ['--queue', queue, ...args], { env: { AMQP_URL } });
   assert.deepEqual(await publisher.waitForExit(), { code: 0, signal: null }, publisher.output());
   const published = publisher.lines.filter((l) => l.event === 'message.published')
     .map((l) => ({ messageId: String(l.messageId), durationMs: l.durationMs as number | null }));
