@@ -69,8 +69,9 @@ export class EnvReader {
     const ms = parseDuration(text);
     const min = opts.min ?? (opts.allowZero ? 0 : 1);
     if (ms === undefined || ms < min) {
-      const bound = min > 0 ? ` of at least ${formatDuration(min)}` : '';
-      this.problem(name, text, `${DURATION_EXPECTED}${bound}`);
+      const bound = min > 1 ? ` (at least ${formatDuration(min)})` : '';
+      const kind = min === 1 ? 'a positive duration' : 'a duration';
+      this.problem(name, text, `${kind}${DURATION_EXPECTED.slice('a duration'.length)}${bound}`);
       return fallbackMs;
     }
     return ms;

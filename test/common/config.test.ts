@@ -53,7 +53,7 @@ test('EnvReader reports every bad variable at once, naming value and expectation
     'DRAINWATCH_MODE', 'DRAINWATCH_CODES',
   ]);
   assert.match(err.message, /DRAINWATCH_PORT is "abc"; expected a whole number from 1 to 65535/);
-  assert.match(err.message, /DRAINWATCH_HEARTBEAT_TIMEOUT is "10"; expected a duration with a unit/);
+  assert.match(err.message, /DRAINWATCH_HEARTBEAT_TIMEOUT is "10"; expected a positive duration with a unit/);
   assert.equal(err.code, 'DRAINWATCH_CONFIG_INVALID');
 });
 
@@ -75,7 +75,7 @@ test('EnvReader enforces a minimum duration and allows zero only when asked', ()
   assert.equal(reader.duration('C', 7, { min: 100 }), 7);
   const err = finishError(reader);
   assert.deepEqual(err.problems.map((p) => p.source), ['A', 'C']);
-  assert.match(err.message, /C is "50ms"; expected .* of at least 100ms/);
+  assert.match(err.message, /C is "50ms"; expected a duration with a unit, .* \(at least 100ms\)/);
 });
 
 function finishError(reader: EnvReader): ConfigError {
