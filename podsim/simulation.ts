@@ -157,7 +157,7 @@ export class Simulation {
     await Promise.all([
       ...this.deployments.map((d) => d.delete(graceOverride)),
       ...this.jobs.map((j) => j.delete(graceOverride)),
-      ...this.#pods.map((p) => p.delete(graceOverride)),
+      ...this.#pods.filter((p) => p.owner === undefined).map((p) => p.delete(graceOverride)),
     ]);
   }
 

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 
 import {
   all, dump, HTTP_SERVER, NODE, skipWithoutNamespaces as skip, startSimulation, waitEvent,
-  waitLogLine,
+  outputOf, waitLogLine, waitOutputCount,
 } from './support.js';
 
 test('pods of one Deployment share a port number and a mountPath without seeing each other',
@@ -26,20 +26,23 @@ spec:
         - {name: PORT, value: "8080"}
         - name: NAME
           valueFrom: {fieldRef: {fieldPath: metadata.name}}
-        volumeMounts: [{name: data, mountPath: /podsim-test-data}]
-        readinessProbe:
+        volumeMounts: [{name: data, mountPath: /data}]
+        startupProbe:
           exec: {command: ["sh", "-c", "test \\"$(cat /data/owner)\\" = \\"$NAME\\""]}
           periodSeconds: 1
+        readinessProbe:
+          httpGet: {path: /whoami, port: 8080}
+          periodSeconds: 1
 `.replaceAll('/data', '/tmp/podsim-test-data');
-    const lines: string[] = [];
     const simulation = await startSimulation(t, manifest);
-    simulation.onLog((l) => lines.push(l.line));
 
     await simulation.waitRolloutComplete('twins');
+    await waitOutputCount(simulation, '"listening"', 3);
 
     const pods = simulation.pods.map((p) => p.name);
     assert.equal(pods.length, 3);
     for (const name of pods) assert.match(name, /^twins-[a-z0-9]+-[a-z0-9]{5}$/);
+    const lines = outputOf(simulation);
     assert.equal(lines.filter((l) => l === 'files=0').length, 3, lines.join('\n'));
     assert.equal(lines.filter((l) => l.includes('"listening"')).length, 3, lines.join('\n'));
     assert.equal(lines.filter((l) => l.includes('listen-failed')).length, 0);

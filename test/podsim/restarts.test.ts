@@ -3,6 +3,7 @@ import { test } from 'node:test';
 
 import {
   all, dump, indexOf, skipWithoutNamespaces as skip, startSimulation, waitEvent,
+  waitLogLine,
 } from './support.js';
 
 test('a container that exits while the pod runs is restarted with back-off', { skip },
@@ -20,10 +21,8 @@ spec:
     volumeMounts: [{name: scratch, mountPath: /scratch}]
 `;
     const simulation = await startSimulation(t, manifest, { backoffScale: 0.01 });
-    const third = waitEvent(simulation, { event: 'Started', restartCount: 3 });
-    await third;
-    const lines: string[] = [];
-    simulation.onLog((l) => lines.push(l.line));
+
+    await waitEvent(simulation, { event: 'Started', restartCount: 3 });
 
     const events = simulation.log.events;
     const backOffs = all(events, { event: 'BackOff' }).map((e) => e.delayMs);
@@ -66,10 +65,10 @@ spec:
   containers:
   - name: app
     image: x
-    command: ["sh", "-c", "trap 'exit 1' TERM; while true; do sleep 0.1; done"]
+    command: ["sh", "-c", "trap 'exit 1' TERM; echo trapped; while true; do sleep 0.1; done"]
 `;
   const simulation = await startSimulation(t, manifest);
-  await waitEvent(simulation, { event: 'Started', pod: 'leaving' });
+  await waitLogLine(simulation, 'trapped');
 
   await simulation.deletePod('leaving');
 

@@ -3,11 +3,12 @@ import { test } from 'node:test';
 
 import {
   dump, indexOf, skipWithoutNamespaces as skip, startSimulation, waitEvent,
+  waitLogLine,
 } from './support.js';
 
-const LOOP = "trap 'exit 0' TERM; while true; do sleep 0.1; done";
+const LOOP = "trap 'exit 0' TERM; echo trapped; while true; do sleep 0.1; done";
 // The main container takes a moment after SIGTERM, so a sidecar signalled too early would show.
-const SLOW_EXIT = "trap 'sleep 0.5; exit 0' TERM; while true; do sleep 0.1; done";
+const SLOW_EXIT = "trap 'sleep 0.5; exit 0' TERM; echo main-trapped; while true; do sleep 0.1; done";
 
 test('native sidecars stop in reverse order after the main containers', { skip }, async (t) => {
   const manifest = `
@@ -24,6 +25,7 @@ spec:
 `;
   const simulation = await startSimulation(t, manifest);
   await waitEvent(simulation, { event: 'PodReady', ready: true });
+  await waitLogLine(simulation, 'main-trapped');
 
   await simulation.deletePod('with-sidecars');
 

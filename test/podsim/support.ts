@@ -3,7 +3,9 @@
 
 import type { TestContext } from 'node:test';
 
-import { Simulation, type PodsimEvent, type SimulationOptions } from '../../podsim/index.js';
+import {
+  Simulation, type ContainerLogLine, type PodsimEvent, type SimulationOptions,
+} from '../../podsim/index.js';
 import { FIXTURES } from '../helpers.js';
 
 export const NODE = process.execPath;
@@ -16,6 +18,13 @@ const reason = Simulation.namespacesUnavailableReason();
 export const skipWithoutNamespaces: string | false = reason ?
   `needs per-pod namespaces: ${reason}` : false;
 
+const histories = new WeakMap<Simulation, ContainerLogLine[]>();
+
+/** Every output line of every container so far. */
+export function outputOf(simulation: Simulation): string[] {
+  return (histories.get(simulation) ?? []).map((l) => l.line);
+}
+
 export async function startSimulation(
   t: TestContext,
   manifest: string,
@@ -24,6 +33,9 @@ export async function startSimulation(
   const simulation = new Simulation({ backoffScale: 0.01, hostPath: process.env.PATH ?? '',
     ...options });
   t.after(() => simulation.stop());
+  const lines: ContainerLogLine[] = [];
+  histories.set(simulation, lines);
+  simulation.onLog((line) => lines.push(line));
   simulation.loadText(manifest, t.name);
   await simulation.start();
   return simulation;
@@ -54,8 +66,10 @@ export function dump(events: readonly PodsimEvent[]): string {
   return events.map((e) => JSON.stringify(e)).join('\n');
 }
 
-/** Waits for a container output line containing `text` (past lines are not kept). */
+/** Waits for a container output line, past or future, containing `text`. */
 export function waitLogLine(simulation: Simulation, text: string, boundMs = BOUND_MS) {
+  const seen = outputOf(simulation).find((line) => line.includes(text));
+  if (seen !== undefined) return Promise.resolve(seen);
   return new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       stop();
@@ -68,4 +82,22 @@ export function waitLogLine(simulation: Simulation, text: string, boundMs = BOUN
       resolve(l.line);
     });
   });
+}
+
+/** Waits until `count` output lines contain `text`; container output may trail the events. */
+export async function waitOutputCount(
+  simulation: Simulation,
+  text: string,
+  count: number,
+  boundMs = BOUND_MS,
+): Promise<string[]> {
+  const deadline = Date.now() + boundMs;
+  for (;;) {
+    const found = outputOf(simulation).filter((line) => line.includes(text));
+    if (found.length >= count) return found;
+    if (Date.now() > deadline) {
+      throw new Error(`${found.length} of ${count} output lines contain ${text} after ${boundMs} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

@@ -49,9 +49,9 @@ test('the preStop hook runs to its end before the stop signal', { skip }, async 
 test('a hung hook gets the stop signal at the grace period and SIGKILL after it', { skip },
   async (t) => {
     const manifest = podWithHook('hung', 1, '{exec: {command: ["sleep", "30"]}}',
-      '["sh", "-c", "trap \'\' TERM; while true; do sleep 0.1; done"]');
+      '["sh", "-c", "trap \'\' TERM; echo trapped; while true; do sleep 0.1; done"]');
     const simulation = await startSimulation(t, manifest);
-    await waitEvent(simulation, { event: 'Started', pod: 'hung' });
+    await waitLogLine(simulation, 'trapped');
 
     await simulation.deletePod('hung');
 
@@ -69,9 +69,9 @@ test('a hung hook gets the stop signal at the grace period and SIGKILL after it'
 test('a failing preStop hook is logged as an event and still followed by the signal', { skip },
   async (t) => {
     const manifest = podWithHook('failing', 5, '{httpGet: {path: /, port: 9}}',
-      '["sh", "-c", "trap \'exit 0\' TERM; while true; do sleep 0.1; done"]');
+      '["sh", "-c", "trap \'exit 0\' TERM; echo trapped; while true; do sleep 0.1; done"]');
     const simulation = await startSimulation(t, manifest);
-    await waitEvent(simulation, { event: 'Started', pod: 'failing' });
+    await waitLogLine(simulation, 'trapped');
 
     await simulation.deletePod('failing');
 
@@ -92,10 +92,10 @@ spec:
   containers:
   - name: app
     image: fixture
-    command: ["sh", "-c", "trap '' TERM; sleep 1000 & while true; do sleep 0.1; done"]
+    command: ["sh", "-c", "trap '' TERM; sleep 1000 & echo trapped; while true; do sleep 0.1; done"]
 `;
   const simulation = await startSimulation(t, manifest);
-  await waitEvent(simulation, { event: 'Started', pod: 'stubborn' });
+  await waitLogLine(simulation, 'trapped');
 
   await simulation.deletePod('stubborn', 1);
 
@@ -126,10 +126,11 @@ spec:
     lifecycle: {preStop: {exec: {command: ["true"]}}}
   - name: slow
     image: fixture
-    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]
+    command: ["sh", "-c", "trap 'exit 0' TERM; echo trapped; while true; do sleep 0.1; done"]
 `;
   const simulation = await startSimulation(t, manifest);
   await waitEvent(simulation, { event: 'Exited', container: 'quick' });
+  await waitLogLine(simulation, 'trapped');
 
   await simulation.deletePod('partly-done');
 
