@@ -22,7 +22,8 @@ export function parseArgs(argv: readonly string[]): Invocation {
   }
   if (argv.length === 1 || argv[1] === '') {
     throw new DrainwatchError('DRAINWATCH_USAGE',
-      `"--" must be followed by the command to wrap, e.g. "drainwatch-sidecar -- envoy".\n${USAGE}`);
+      '"--" must be followed by the command to wrap, e.g. "drainwatch-sidecar -- envoy".\n' +
+      USAGE);
   }
   return { kind: 'run', command: argv.slice(1) };
 }

@@ -56,7 +56,8 @@ export async function loadConfig(env: Env): Promise<SidecarConfig> {
     port: reader.integer('DRAINWATCH_PORT', DEFAULTS.port, 0, 65535),
     host: reader.raw('DRAINWATCH_HOST')?.trim(),
     logLevel: reader.logLevel('DRAINWATCH_LOG_LEVEL', 'info'),
-    heartbeatTimeoutMs: reader.duration('DRAINWATCH_HEARTBEAT_TIMEOUT', DEFAULTS.heartbeatTimeoutMs),
+    heartbeatTimeoutMs:
+      reader.duration('DRAINWATCH_HEARTBEAT_TIMEOUT', DEFAULTS.heartbeatTimeoutMs),
     prestopTimeoutMs: reader.duration('DRAINWATCH_PRESTOP_TIMEOUT', DEFAULTS.prestopTimeoutMs),
     drainTimeoutMs: readDrainTimeout(reader),
     prestopToken: reader.raw('DRAINWATCH_PRESTOP_TOKEN'),

@@ -104,7 +104,8 @@ export class SidecarHttp {
         url: request.url.slice(0, MAX_LOGGED_URL), statusCode: reply.statusCode,
         durationMs: Math.round(reply.elapsedTime) }, 'http request answered');
     });
-    app.setNotFoundHandler(async (_request, reply) => reply.code(404).send({ error: 'not found' }));
+    app.setNotFoundHandler(async (_request, reply) =>
+      reply.code(404).send({ error: 'not found' }));
     app.setErrorHandler(async (err: { statusCode?: number; message?: string }, request, reply) => {
       const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 600
         ? err.statusCode
@@ -126,7 +127,8 @@ export class SidecarHttp {
       const text = await this.#options.metrics.render();
       return reply.type(text.contentType).send(text.body);
     });
-    app.get('/prestop', { exposeHeadRoute: false }, (request, reply) => this.#prestop(request, reply));
+    app.get('/prestop', { exposeHeadRoute: false },
+      (request, reply) => this.#prestop(request, reply));
     for (const [url, allow] of Object.entries(ROUTES)) {
       const allowed = allow.split(', ');
       const methods = app.supportedMethods.filter((m) => !allowed.includes(m));
@@ -166,8 +168,9 @@ export class SidecarHttp {
       return reply.code(503).send({ error: 'caller went away' });
     }
     if (outcome === 'timeout') {
-      log.warn({ event: 'prestop.timeout', waitedMs, prestopTimeoutMs: this.#options.prestopTimeoutMs,
-        phase: coordinator.phase }, 'prestop timeout reached before the worker was done');
+      log.warn({ event: 'prestop.timeout', waitedMs,
+        prestopTimeoutMs: this.#options.prestopTimeoutMs, phase: coordinator.phase },
+      'prestop timeout reached before the worker was done');
       return reply.code(504).send({ error: 'prestop timeout: the worker is not done yet',
         phase: coordinator.phase, waitedMs });
     }

@@ -91,7 +91,9 @@ export class SidecarMetrics {
       help: 'Distinct completion markers seen, by kind', labelNames: ['kind'], registers,
       collect() {
         this.reset();
-        for (const kind of MARKER_KINDS) this.inc({ kind }, coordinator.counters.markersSeen[kind]);
+        for (const kind of MARKER_KINDS) {
+          this.inc({ kind }, coordinator.counters.markersSeen[kind]);
+        }
       },
     });
     new prom.Counter({

@@ -60,7 +60,8 @@ export class Sidecar {
         this.#coordinator.observe(snapshot);
         this.#armDrainTimer();
       },
-      (err) => log.warn({ event: 'watch.read_failed', err }, 'cannot read the coordination directory'),
+      (err) => log.warn({ event: 'watch.read_failed', err },
+        'cannot read the coordination directory'),
     );
     const metrics = new SidecarMetrics({
       coordinator: this.#coordinator,

@@ -27,7 +27,8 @@ export async function stopWrapped(child: GroupChild, options: WrapOptions, log: 
   const startedMs = Date.now();
   const outcome = await stopGroup(child, options.stopSignal, options.stopTimeoutMs, () => {
     log.warn({ event: 'child.force_killed', pid: child.pid, stopSignal: options.stopSignal,
-      stopTimeoutMs: options.stopTimeoutMs }, 'wrapped command outlived the stop timeout; SIGKILL');
+      stopTimeoutMs: options.stopTimeoutMs },
+    'wrapped command outlived the stop timeout; SIGKILL');
   });
   const code = exitCodeOf(outcome.exit);
   const mapped = options.successCodes.includes(code) ? 0 : code;

@@ -71,7 +71,8 @@ function send(port: number, agent: Agent, rng: Rng): Promise<number> {
 
 const RAW_STARTS = ['GET / HTTP/1.1\r\n', 'GET /prestop HTTP/1.1\r\nHost: x\r\n',
   'POST /status HTTP/1.1\r\nContent-Length: 99999\r\n\r\nabc', 'BREW /pot HTTP/1.1\r\n\r\n',
-  'GET /healthz HTTP/9.9\r\n\r\n', 'GET /healthz HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
+  'GET /healthz HTTP/9.9\r\n\r\n',
+  'GET /healthz HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
   'CONNECT x:1 HTTP/1.1\r\n\r\n', '\r\n\r\n\r\n', 'GET /readyz HTTP/1.1\r\nBad Header\r\n\r\n'];
 
 function rawConnection(port: number, rng: Rng): Promise<void> {

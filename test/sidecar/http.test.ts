@@ -86,7 +86,8 @@ test('logs probe requests at debug level only', async (t) => {
 test('keeps draining when a /prestop caller goes away, and still releases', async (t) => {
   const sidecar = await startSidecar(t);
   const controller = new AbortController();
-  const call = fetch(sidecar.url('/prestop'), { signal: controller.signal }).catch(() => 'aborted');
+  const call = fetch(sidecar.url('/prestop'), { signal: controller.signal })
+    .catch(() => 'aborted');
   await sidecar.run.waitForEvent('prestop.waiting');
 
   controller.abort();

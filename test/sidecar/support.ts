@@ -34,7 +34,8 @@ export async function startSidecar(t: TestContext, options: SidecarStart = {}) {
     const line = await run.waitForEvent('http.listening');
     port = line.port as number;
   }
-  const started: StartedSidecar = { run, dir, port, url: (path) => `http://127.0.0.1:${port}${path}` };
+  const url = (path: string) => `http://127.0.0.1:${port}${path}`;
+  const started: StartedSidecar = { run, dir, port, url };
   return started;
 }
 
@@ -71,9 +72,10 @@ export async function writeWorker(dir: string, state: WorkerState): Promise<void
   await writeJsonAtomic(join(dir, 'drainwatch', 'worker.json'), state);
 }
 
+/** Touches an empty marker, as a shell would; renames a JSON one into place, as the shim does. */
 export async function writeMarker(dir: string, body: object | '' = ''): Promise<void> {
-  const text = body === '' ? '' : JSON.stringify(body);
-  await writeFile(join(dir, 'kill_sidecar'), text);
+  if (body === '') await writeFile(join(dir, 'kill_sidecar'), '');
+  else await writeJsonAtomic(join(dir, 'kill_sidecar'), body);
 }
 
 export function completion(instance: string, final: boolean) {
