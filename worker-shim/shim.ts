@@ -236,7 +236,13 @@ export class Shim {
     // worker.json says "draining" before the worker hears of it by signal, so a worker that
     // looks at the file on that signal finds the drain.
     await this.#state.set(phase, this.#run?.pid ?? process.pid);
-    this.#run?.apply(this.#view());
+    try {
+      this.#run?.apply(this.#view());
+    } catch (err) {
+      // Only a signal the kernel refuses (EPERM) lands here; the next read tries again.
+      this.log.error({ event: 'worker.signal_failed', pid: this.#run?.pid, err },
+        'cannot signal the worker process group');
+    }
   }
 
   #logBusy(busy: boolean): void {

@@ -34,7 +34,11 @@ export class StateFile {
   /** Records a new state or worker pid; resolves once it is on disk. */
   set(phase: WorkerPhase, pid: number): Promise<void> {
     if (phase === this.#phase && pid === this.#pid) return this.#queue;
-    if (phase !== this.#phase) this.#since = new Date().toISOString();
+    if (phase !== this.#phase) {
+      this.#since = new Date().toISOString();
+      this.#options.log.debug({ event: 'state.changed', from: this.#phase, to: phase, pid },
+        'worker state changed');
+    }
     this.#phase = phase;
     this.#pid = pid;
     return this.#write();

@@ -90,6 +90,20 @@ test('supervise mode stops an idle reporting worker at once when drain.json appe
   assert.deepEqual([marker.reason, marker.final, marker.signal], ['drained', true, 'SIGTERM']);
 });
 
+test('notices drain.json by polling when the watch polls', async (t) => {
+  const { shim, paths } = await startShim(t, {
+    worker: 'shim-waits',
+    env: { ...LONG_STOP, DRAINWATCH_REPORTS_TASKS: '1', DRAINWATCH_WATCH_POLL: 'true' },
+  });
+  await shim.waitForEvent('worker.idle');
+
+  await requestDrainByFile(paths);
+  const exit = await shim.waitForExit(PROMPT_MS);
+
+  assert.equal(exit.code, 143, shim.output());
+  assert.equal((await shim.waitForEvent('drain.requested')).source, 'file');
+});
+
 test('supervise mode passes the drain signal to a worker that reports nothing', async (t) => {
   const { shim, paths } = await startShim(t, {
     worker: 'shim-waits', shimArgs: ['--drain-signal', 'SIGINT'],

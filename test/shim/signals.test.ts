@@ -73,7 +73,7 @@ test('never sends SIGKILL to a worker that reports nothing, however long it take
 
 test('treats a second SIGTERM during a drain as the same drain', async (t) => {
   const { shim } = await startShim(t, {
-    worker: 'shim-waits', workerArgs: ['ignore', '1000'],
+    worker: 'shim-waits', workerArgs: ['ignore', '3000'],
     env: { DRAINWATCH_STOP_TIMEOUT: '100ms' },
   });
   await shim.waitForEvent('fixture.waiting');
