@@ -16,7 +16,7 @@ const AGENT_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'agent.js');
 export type ActionResult = Extract<AgentReport, { type: 'result' }>;
 
 export interface ContainerCallbacks {
-  onStarted(pid: number): void;
+  onStarted(pid: number, hostPid: number | undefined): void;
   onExit(code: number | null, signal: NodeJS.Signals | null): void;
   onSpawnFailed(message: string): void;
   onLog(stream: 'stdout' | 'stderr', line: string): void;
@@ -35,10 +35,10 @@ export function namespacesUnavailableReason(): string | undefined {
       `${process.getuid?.()})`;
     return namespaceCheck;
   }
-  const probe = spawnSync('unshare', ['--net', '--mount', '--propagation', 'private', 'ip',
-    'link', 'set', 'lo', 'up'], { encoding: 'utf8' });
+  const probe = spawnSync('unshare', ['--net', '--mount', '--pid', '--fork', '--propagation',
+    'private', 'ip', 'link', 'set', 'lo', 'up'], { encoding: 'utf8' });
   namespaceCheck = probe.status === 0 ? undefined :
-    `unshare --net --mount failed: ${(probe.stderr || String(probe.error)).trim()}`;
+    `unshare --net --mount --pid failed: ${(probe.stderr || String(probe.error)).trim()}`;
   return namespaceCheck;
 }
 
@@ -55,8 +55,11 @@ export class AgentClient {
   #stderr = '';
 
   constructor(onDiagnostic: (text: string) => void) {
-    this.#child = spawn('unshare', ['--net', '--mount', '--propagation', 'private',
-      'setpriv', '--pdeathsig', 'KILL', '--', process.execPath, AGENT_SCRIPT], {
+    // The agent is PID 1 of its own PID namespace: when it dies, the kernel kills every
+    // process of the pod. It dies with unshare (--kill-child), which dies with us (setpriv).
+    this.#child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'unshare', '--net', '--mount',
+      '--pid', '--kill-child=SIGKILL', '--propagation', 'private', '--',
+      process.execPath, AGENT_SCRIPT], {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.exited = new Promise((resolve) => {
@@ -80,6 +83,10 @@ export class AgentClient {
     });
   }
 
+  /** The agent's pid on the host, once it is ready. */
+  agentHostPid: number | undefined;
+
+  /** The pid of the sandbox's outer process (setpriv, then unshare) on the host. */
   get pid(): number | undefined {
     return this.#child.pid;
   }
@@ -156,6 +163,7 @@ export class AgentClient {
     }
     switch (message.type) {
       case 'ready':
+        this.agentHostPid = message.hostPid;
         this.#ready?.resolve();
         this.#ready = undefined;
         return;
@@ -164,7 +172,7 @@ export class AgentClient {
         this.#ready = undefined;
         return;
       case 'started':
-        return this.#containers.get(message.id)?.onStarted(message.pid);
+        return this.#containers.get(message.id)?.onStarted(message.pid, message.hostPid);
       case 'spawnFailed':
         return this.#containers.get(message.id)?.onSpawnFailed(message.message);
       case 'exit':

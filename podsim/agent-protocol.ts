@@ -45,9 +45,9 @@ export type AgentRequest =
   | { op: 'tcp'; req: number; host: string; port: number; timeoutMs: number };
 
 export type AgentReport =
-  | { type: 'ready' }
+  | { type: 'ready'; hostPid: number }
   | { type: 'fatal'; message: string }
-  | { type: 'started'; id: string; pid: number }
+  | { type: 'started'; id: string; pid: number; hostPid?: number }
   | { type: 'spawnFailed'; id: string; message: string }
   | { type: 'exit'; id: string; code: number | null; signal: NodeJS.Signals | null }
   | { type: 'signalled'; id: string; signal: NodeJS.Signals; delivered: boolean; note?: string }

@@ -1,11 +1,12 @@
 // The pod agent: one long-lived process per pod, started by podsim inside new network and mount
 // namespaces. It mounts the pod's emptyDirs, brings loopback up, bridges host ports, spawns
 // container processes (each its own process group) and runs httpGet/tcp/exec actions from
-// inside the pod network. It reads requests on stdin and exits, killing every process it
+// inside the pod network. It is PID 1 of the pod's PID namespace, so its end is the end of
+// every process of the pod. It reads requests on stdin and exits, killing every process it
 // started, when stdin closes. This file is an entrypoint: it owns its process.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -67,6 +68,26 @@ function bridgePort(binding: HostPortBinding): void {
   server.on('error', (err) => report({ type: 'fatal', message: `host port ${binding.port}: ${err}` }));
 }
 
+/**
+ * The pid of a process of this PID namespace as the host sees it: /proc is still the host's,
+ * and its NSpid line lists the pid in every namespace, ours last.
+ */
+function hostPidOf(podPid: number): number | undefined {
+  const ours = readlinkSync('/proc/self/ns/pid');
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const nspid = /^NSpid:\s*(.+)$/m.exec(readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1];
+      const pids = nspid?.trim().split(/\s+/) ?? [];
+      if (pids.length < 2 || Number(pids.at(-1)) !== podPid) continue;
+      if (readlinkSync(`/proc/${entry}/ns/pid`) === ours) return Number(entry);
+    } catch {
+      // The process ended while we looked; it is not the one we want.
+    }
+  }
+  return undefined;
+}
+
 function forwardLines(id: string, stream: 'stdout' | 'stderr', child: ChildProcess): void {
   const source = stream === 'stdout' ? child.stdout : child.stderr;
   if (!source) return;
@@ -87,7 +108,9 @@ function spawnContainer(request: Extract<AgentRequest, { op: 'spawn' }>): void {
     const execs = execsByContainer.get(request.id) ?? new Set<ChildProcess>();
     execsByContainer.set(request.id, execs);
     containers.set(request.id, { child, pid: child.pid!, pid1Signals: request.pid1Signals, execs });
-    report({ type: 'started', id: request.id, pid: child.pid! });
+    const hostPid = hostPidOf(child.pid!);
+    report({ type: 'started', id: request.id, pid: child.pid!,
+      ...(hostPid === undefined ? {} : { hostPid }) });
     forwardLines(request.id, 'stdout', child);
     forwardLines(request.id, 'stderr', child);
   });
@@ -223,7 +246,7 @@ function handle(request: AgentRequest): void {
     case 'init':
       try {
         setUp(request.volumes, request.hostPorts);
-        report({ type: 'ready' });
+        report({ type: 'ready', hostPid: Number(readlinkSync('/proc/self')) });
       } catch (err) {
         report({ type: 'fatal', message: (err as Error).message });
       }

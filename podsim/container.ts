@@ -75,10 +75,11 @@ export class Container {
     const exited = new Promise<ContainerExit>((resolve) => this.#exitWaiters.push(resolve));
     const container = this.name;
     agent.spawnContainer(this.id, launch, {
-      onStarted: (pid) => {
-        this.pid = pid;
+      onStarted: (podPid, hostPid) => {
+        this.pid = hostPid ?? podPid;
         this.#settleStart(true);
-        log.emit('Started', { pod, container, pid, restartCount: this.restartCount,
+        log.emit('Started', { pod, container, pid: this.pid, podPid,
+          restartCount: this.restartCount,
           command: launch.argv.join(' ') });
       },
       onSpawnFailed: (message) => {

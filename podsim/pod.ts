@@ -196,7 +196,8 @@ export class Pod {
     }
     this.#agent = new AgentClient((text) => this.#emit('AgentDiagnostic', { text: text.trim() }));
     await this.#agent.init(volumes, this.#options.hostPorts);
-    this.#emit('SandboxReady', { agentPid: this.#agent.pid });
+    this.#emit('SandboxReady', { agentPid: this.#agent.agentHostPid,
+      sandboxPid: this.#agent.pid });
   }
 
   async #runInitContainers(): Promise<void> {

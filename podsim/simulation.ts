@@ -188,7 +188,7 @@ export class Simulation {
     const active = this.#pods.filter((p) => !p.gone && !p.isTerminal);
     const controllersDone = this.deployments.every((d) => d.deleted || d.replicas === 0) &&
       this.jobs.every((j) => j.finished || j.deleted);
-    return this.#pods.length > 0 && active.length === 0 && controllersDone;
+    return this.#runtime !== undefined && active.length === 0 && controllersDone;
   }
 
   /** Resolves when every pod is gone or finished and no controller will create more. */
