@@ -86,4 +86,12 @@ async function main(): Promise<number> {
   return exitCode;
 }
 
-process.exit(await main());
+// A promise chain rather than top-level await, so the file also bundles as CommonJS (the single
+// executable build).
+main().then(
+  (exitCode) => process.exit(exitCode),
+  (err: unknown) => {
+    process.stderr.write(`${NAME}: unexpected failure: ${String(err)}\n`);
+    process.exit(EXIT_SHIM_FAILED);
+  },
+);

@@ -95,7 +95,10 @@ export class Shim {
 
   requestDrain(source: DrainSource, signal?: NodeJS.Signals): void {
     if (this.#drainSource !== undefined) {
-      this.log.debug({ event: 'drain.repeated', source, signal }, 'drain already in progress');
+      // drain.json stays for the life of the pod and is re-read often: only signals are news.
+      if (source === 'signal') {
+        this.log.debug({ event: 'drain.repeated', source, signal }, 'drain already in progress');
+      }
       return;
     }
     this.#drainSource = source;
