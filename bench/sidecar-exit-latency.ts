@@ -27,8 +27,9 @@ async function oneRun(poll: boolean): Promise<number> {
     run.kill('SIGTERM');
     await run.waitForEvent('drain.written');
     // Let the watcher report drain.json first, so the marker is found by its own event (or
-    // poll) and not by a re-read that drain.json's event happened to trigger.
-    await sleep(QUIET_MS);
+    // poll) and not by a re-read that drain.json's event happened to trigger. The random part
+    // keeps the touch from falling at the same phase of the polling interval every run.
+    await sleep(QUIET_MS + Math.random() * 100);
     const startMs = performance.now();
     await writeFile(join(dir, 'kill_sidecar'), '');
     const exit = await run.waitForExit();

@@ -38,6 +38,7 @@ export class Sidecar {
   #drainTimer: NodeJS.Timeout | undefined;
   #signals = 0;
   #spawnFailureCode: number = EXIT.internalFailure;
+  #spawning: Promise<void> | undefined;
 
   constructor(config: SidecarConfig, command: readonly string[] | undefined, log: Logger) {
     this.#config = config;
@@ -79,8 +80,10 @@ export class Sidecar {
 
   /** Runs until the end; resolves with the exit code. */
   async run(): Promise<number> {
-    await this.#start();
-    const ending = await this.#ending;
+    // Start-up runs beside the wait: a marker present at start may release before the
+    // watcher is ready, and then nothing should wait for it.
+    const startFailure = this.#start().then(() => new Promise<never>(() => undefined));
+    const ending = await Promise.race([this.#ending, startFailure]);
     return this.#finish(ending);
   }
 
@@ -122,7 +125,10 @@ export class Sidecar {
       'watching the coordination directory');
     // Anything that changed between the first read and the watch being ready.
     this.#pump.trigger();
-    if (this.#command !== undefined && !this.#ended()) await this.#spawn(this.#command);
+    if (this.#command !== undefined && !this.#ended()) {
+      this.#spawning = this.#spawn(this.#command);
+      await this.#spawning;
+    }
   }
 
   async #spawn(command: readonly string[]): Promise<void> {
@@ -150,6 +156,9 @@ export class Sidecar {
   async #finish(ending: Ending): Promise<number> {
     clearInterval(this.#tick);
     clearTimeout(this.#drainTimer);
+    // A child being spawned right now must be known before deciding how to stop it: it runs in
+    // its own process group and would outlive us.
+    await this.#spawning;
     const flushed = await this.#http.settle(SETTLE_MS);
     if (!flushed) {
       this.#log.warn({ event: 'http.settle_timeout', settleMs: SETTLE_MS },
