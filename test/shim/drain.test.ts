@@ -147,3 +147,17 @@ test('loop mode ends a back-off wait at once on SIGTERM and exits 0', async (t) 
   assert.equal(count(shim, 'worker.spawned'), 1, shim.output());
   assert.equal((await readMarker(paths)).reason, 'drained');
 });
+
+test('stops an idle worker with SIGTERM when the drain signal is none', async (t) => {
+  const { shim } = await startShim(t, {
+    worker: 'shim-waits', shimArgs: ['--drain-signal=none'],
+    env: { ...LONG_STOP, DRAINWATCH_REPORTS_TASKS: 'true' },
+  });
+  await shim.waitForEvent('worker.idle');
+
+  shim.kill('SIGTERM');
+  const exit = await shim.waitForExit(PROMPT_MS);
+
+  assert.equal(exit.code, 143, shim.output());
+  assert.equal((await shim.waitForEvent('worker.stopping')).signal, 'SIGTERM');
+});

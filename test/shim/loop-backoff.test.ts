@@ -57,3 +57,23 @@ test('removes task entries a finished run left behind, so the next run is not se
   assert.equal(exit.code, 0, shim.output());
   assert.equal(shim.lines.filter((l) => l.event === 'worker.spawned').length, 2, shim.output());
 });
+
+test('counts only failures in a row: a successful run resets the count', async (t) => {
+  const dir = await tempDir(t, 'drainwatch-shim-');
+  const counter = join(dir, 'runs');
+  // Runs 1 and 2 fail, run 3 succeeds, every later run fails.
+  const script = `n=$(( $(cat "${counter}" 2>/dev/null || echo 0) + 1 )); echo $n > "${counter}"; ` +
+    '[ "$n" -eq 3 ] && exit 0; exit 4';
+  const { shim } = await startShim(t, {
+    dir, worker: '/bin/sh', workerArgs: ['-c', script], shimArgs: ['--loop'],
+    env: { DRAINWATCH_LOOP_BACKOFF: '0ms', DRAINWATCH_LOOP_BACKOFF_MAX: '0ms',
+      DRAINWATCH_LOOP_MAX_FAILURES: '3' },
+  });
+
+  const exit = await shim.waitForExit();
+
+  assert.equal(exit.code, 4, shim.output());
+  const failures = shim.lines.filter((l) => l.event === 'run.failed').map((l) => l.failures);
+  assert.deepEqual(failures, [1, 2, 1, 2, 3]);
+  assert.equal(shim.lines.filter((l) => l.event === 'worker.spawned').length, 6);
+});
