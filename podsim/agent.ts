@@ -115,8 +115,12 @@ function spawnContainer(request: Extract<AgentRequest, { op: 'spawn' }>): void {
     forwardLines(request.id, 'stderr', child);
   });
   child.once('exit', (code, signal) => {
-    // A container ends with its init process: the kernel kills what is left of it.
+    // A container ends with its init process: the kernel kills what is left of it,
+    // exec'd hook and probe processes included.
     killGroup(child.pid!, 'SIGKILL');
+    for (const exec of execsByContainer.get(request.id) ?? []) {
+      if (exec.pid) killGroup(exec.pid, 'SIGKILL');
+    }
     containers.delete(request.id);
     report({ type: 'exit', id: request.id, code, signal });
   });
