@@ -7,9 +7,13 @@ import { createLogger, type Logger } from '../common/log.js';
 import { parseArgs, USAGE } from './args.js';
 import { describeConfig, loadConfig } from './config.js';
 import { EXIT } from './exit-codes.js';
-import { Sidecar } from './runtime.js';
 
 const log = createLogger('drainwatch-sidecar', 'info', { sync: true });
+/** Until the sidecar exists, signals are kept and replayed: SIGTERM must never kill us. */
+const earlySignals: NodeJS.Signals[] = [];
+let onSignal = (signal: NodeJS.Signals) => {
+  earlySignals.push(signal);
+};
 
 async function main(argv: readonly string[]): Promise<number> {
   let invocation;
@@ -40,16 +44,20 @@ async function main(argv: readonly string[]): Promise<number> {
   log.info({ event: 'config.loaded', config: describeConfig(config, invocation.command) },
     'configuration loaded');
 
-  const sidecar = new Sidecar(config, invocation.command, log);
-  installSignalHandlers(sidecar, log);
+  // Imported here, after the signal handlers are in place: fastify's import is most of the
+  // start-up time, and a SIGTERM during it must start a drain, not kill the process.
+  const runtime = await import('./runtime.js');
+  const sidecar = new runtime.Sidecar(config, invocation.command, log);
+  onSignal = (signal) => sidecar.signal(signal);
+  for (const signal of earlySignals.splice(0)) sidecar.signal(signal);
   return sidecar.run();
 }
 
-function installSignalHandlers(sidecar: Sidecar, logger: Logger): void {
+function installSignalHandlers(logger: Logger): void {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
       logger.debug({ event: 'signal.received', signal }, 'signal received');
-      sidecar.signal(signal);
+      onSignal(signal);
     });
   }
 }
@@ -59,6 +67,7 @@ process.on('uncaughtException', (err) => {
   process.exit(EXIT.internalFailure);
 });
 
+installSignalHandlers(log);
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {

@@ -148,3 +148,16 @@ test('sees a marker that is deleted and quickly re-created during a drain', asyn
 
   assert.equal((await sidecar.run.waitForExit()).code, 0, sidecar.run.output());
 });
+
+test('starts a drain for a SIGTERM that arrives while it is still starting up', async (t) => {
+  const sidecar = await startSidecar(t, { waitListening: false });
+  await sidecar.run.waitForEvent('sidecar.started');
+
+  sidecar.run.kill('SIGTERM');
+  await sidecar.run.waitForEvent('drain.started');
+  await sidecar.run.waitForEvent('watch.ready');
+  await writeMarker(sidecar.dir);
+
+  assert.deepEqual(await sidecar.run.waitForExit(), { code: 0, signal: null },
+    sidecar.run.output());
+});
