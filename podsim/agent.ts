@@ -21,6 +21,8 @@ const MAX_EXEC_OUTPUT = 4096;
 interface Container {
   child: ChildProcess;
   pid: number;
+  /** The same process in the host's /proc, which is the /proc this agent sees. */
+  hostPid: number | undefined;
   pid1Signals: boolean;
   execs: Set<ChildProcess>;
 }
@@ -107,8 +109,9 @@ function spawnContainer(request: Extract<AgentRequest, { op: 'spawn' }>): void {
   child.once('spawn', () => {
     const execs = execsByContainer.get(request.id) ?? new Set<ChildProcess>();
     execsByContainer.set(request.id, execs);
-    containers.set(request.id, { child, pid: child.pid!, pid1Signals: request.pid1Signals, execs });
     const hostPid = hostPidOf(child.pid!);
+    containers.set(request.id, { child, pid: child.pid!, hostPid,
+      pid1Signals: request.pid1Signals, execs });
     report({ type: 'started', id: request.id, pid: child.pid!,
       ...(hostPid === undefined ? {} : { hostPid }) });
     forwardLines(request.id, 'stdout', child);
@@ -150,7 +153,9 @@ function signalContainer(request: Extract<AgentRequest, { op: 'signal' }>): void
     report({ type: 'signalled', id, signal, delivered: killGroup(container.pid, signal) });
     return;
   }
-  if (container.pid1Signals && signal !== 'SIGKILL' && !catchesSignal(container.pid, signal)) {
+  const procPid = container.hostPid;
+  if (container.pid1Signals && signal !== 'SIGKILL' && procPid !== undefined &&
+    !catchesSignal(procPid, signal)) {
     report({ type: 'signalled', id, signal, delivered: false, note: 'ignored by init' });
     return;
   }

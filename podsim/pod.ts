@@ -93,6 +93,11 @@ export class Pod {
     return this.phase === 'Succeeded' || this.phase === 'Failed';
   }
 
+  /** The host directory behind the pod's emptyDir `volume` (it exists while the pod does). */
+  volumePath(volume: string): string {
+    return join(this.#dir, 'volumes', volume);
+  }
+
   /** An error that stopped the pod from starting (bad image mapping, agent failure). */
   get launchError(): Error | undefined {
     return this.#launchError;
@@ -114,6 +119,8 @@ export class Pod {
       this.#setPhase('Running');
       for (const container of this.#mains) void this.#supervise(container);
     } catch (err) {
+      // A pod deleted while its sandbox starts fails that start; that is not news.
+      if (this.terminating) return;
       this.#launchError = err as Error;
       this.#emit('PodFailedToStart', { error: (err as Error).message });
       this.#setPhase('Failed');
@@ -146,7 +153,7 @@ export class Pod {
     this.graceSeconds = grace;
     this.#emit('PodTerminating', { graceSeconds: grace });
     this.#stopProbes(['liveness', 'startup']);
-    await this.#stopAll(this.containers.filter((c) => c.isRunning), grace, 'Stopping container');
+    await this.#stopAll(this.containers.filter((c) => c.isRunning), grace);
     this.#stopProbes(['readiness']);
     this.#setPhase(this.#terminalPhase());
     this.#emit('PodTerminated', { phase: this.phase });
@@ -301,7 +308,8 @@ export class Pod {
       if (!outcome.ok && container.isRunning && !this.#noRestarts) {
         this.#emit('FailedPostStartHook', { container: container.name, type: 'Warning',
           message: 'PostStartHook failed', error: outcome.error });
-        await this.#killForRestart(container, undefined, 'FailedPostStartHook');
+        await this.#killForRestart(container, undefined,
+          `FailedPostStartHook: stopping container ${container.name}`);
         return;
       }
     }
@@ -342,13 +350,13 @@ export class Pod {
     container.stopProbes(['startup', 'liveness']);
     const probe = kind === 'startup' ? container.spec.startupProbe : container.spec.livenessProbe;
     void this.#killForRestart(container, probe?.terminationGracePeriodSeconds,
-      `Container failed ${kind} probe, will be restarted;`);
+      `Container ${container.name} failed ${kind} probe, will be restarted`);
   }
 
   /** A container kill outside pod termination: uses the probe's or the pod's grace (A8, A9). */
-  async #killForRestart(container: Container, probeGrace: number | undefined, reason: string) {
+  async #killForRestart(container: Container, probeGrace: number | undefined, message: string) {
     const grace = probeGrace ?? this.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
-    await stopContainer(container, grace, this.#stopContext(), undefined, reason);
+    await stopContainer(container, grace, this.#stopContext(), undefined, message);
   }
 
   #updateReady(): void {
@@ -369,7 +377,7 @@ export class Pod {
       const running = this.containers.filter((c) => c.isRunning);
       if (running.length > 0) {
         this.#emit('PodCompleting', { note: 'main containers finished; stopping the rest' });
-        await this.#stopAll(running, grace, 'Stopping container');
+        await this.#stopAll(running, grace);
       }
       this.#stopProbes(['readiness']);
       this.#setPhase(this.#terminalPhase());
@@ -378,13 +386,12 @@ export class Pod {
     return this.#completing;
   }
 
-  async #stopAll(running: Container[], graceSeconds: number, reason: string): Promise<void> {
+  async #stopAll(running: Container[], graceSeconds: number): Promise<void> {
     const sidecars = this.#sidecars;
     const ordering = sidecars.length > 0 ?
       new TerminationOrdering(this.#mains, sidecars) : undefined;
     const context = this.#stopContext();
-    await Promise.all(running.map((c) => stopContainer(c, graceSeconds, context, ordering,
-      reason)));
+    await Promise.all(running.map((c) => stopContainer(c, graceSeconds, context, ordering)));
   }
 
   #terminalPhase(): PodPhase {

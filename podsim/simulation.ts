@@ -103,6 +103,7 @@ export class Simulation {
       }
     }
     this.#tempRoot = await mkdtemp(join(tmpdir(), 'podsim-'));
+    this.log.emit('SimulationStarted', { tempDir: this.#tempRoot });
     await this.#bridge.open(this.#options.hostPorts ?? [], this.#tempRoot);
     if (this.#options.logsDir) await mkdir(this.#options.logsDir, { recursive: true });
     this.log.onLog((line) => this.#writeLog(line));

@@ -108,11 +108,11 @@ export async function stopContainer(
   graceSeconds: number,
   context: StopContext,
   ordering: TerminationOrdering | undefined,
-  reason = 'Stopping container',
+  message = `Stopping container ${container.name}`,
 ): Promise<void> {
   const { log, pod, agent } = context;
   const name = container.name;
-  log.emit('Killing', { pod, container: name, message: `${reason} ${name}`, graceSeconds });
+  log.emit('Killing', { pod, container: name, message, graceSeconds });
   let budget = graceSeconds;
   budget -= await runPreStop(container, budget, context);
   if (ordering && budget > 0) {

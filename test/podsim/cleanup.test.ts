@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 
@@ -42,6 +42,9 @@ async function startCli(t: TestContext) {
   const file = join(dir, 'pod.yaml');
   await writeFile(file, MANIFEST);
   const cli = startNode(t, CLI, ['run', file, '--json']);
+  const simulation = await cli.waitForEvent('SimulationStarted');
+  // After a SIGKILL nobody removes podsim's temp dir; the test does.
+  t.after(() => rm(String(simulation.tempDir), { recursive: true, force: true }));
   const started = await cli.waitForEvent('Started');
   const sandbox = await cli.waitForEvent('SandboxReady');
   return { cli, pids: [started.pid as number, sandbox.agentPid as number] };

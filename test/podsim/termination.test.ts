@@ -140,3 +140,28 @@ spec:
   assert.ok(indexOf(events, { event: 'Signal', container: 'slow', signal: 'SIGTERM' }) >= 0);
   assert.equal(events.at(-1)!.phase, 'Succeeded');
 });
+
+test('with PID 1 rules a stop signal the main process does not handle is dropped', { skip },
+  async (t) => {
+    const manifest = `
+apiVersion: v1
+kind: Pod
+metadata: {name: init-like}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: x
+    command: ["sh", "-c", "echo running; while true; do sleep 0.1; done"]
+`;
+    const simulation = await startSimulation(t, manifest, { pid1Signals: true });
+    await waitLogLine(simulation, 'running');
+
+    await simulation.deletePod('init-like');
+
+    const events = simulation.log.events;
+    const term = events[indexOf(events, { event: 'Signal', signal: 'SIGTERM' })];
+    assert.equal(term?.delivered, false, dump(events));
+    assert.equal(term?.note, 'ignored by init');
+    assert.equal(all(events, { event: 'Exited' })[0]!.exitCode, 137);
+  });
