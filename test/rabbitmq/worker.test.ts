@@ -87,7 +87,7 @@ test('dies on SIGTERM mid-task with --sigterm exit, and the message goes back', 
     { TASK_MIN: '10m', TASK_MAX: '10m' });
   await worker.waitForEvent('task.started');
   worker.kill('SIGTERM');
-  assert.deepEqual(await worker.waitForExit(), { code: null, signal: 'SIGTERM' });
+  assert.deepEqual(await worker.waitForExit(), { code: 143, signal: null });
   assert.deepEqual(finishedIds(worker), []);
 
   const next = startWorker(t, queue, 'pod-b', ['--message-count', '1', '--timeout', '20s']);
