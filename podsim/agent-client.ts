@@ -91,12 +91,20 @@ export class AgentClient {
     return this.#child.pid;
   }
 
-  init(volumes: VolumeBinding[], hostPorts: HostPortBinding[]): Promise<void> {
+  /** Mounts the volumes and opens the host ports; rejects when not done within `boundMs`. */
+  async init(volumes: VolumeBinding[], hostPorts: HostPortBinding[], boundMs: number) {
+    let timer: NodeJS.Timeout | undefined;
     const ready = new Promise<void>((resolve, reject) => {
       this.#ready = { resolve, reject };
+      timer = setTimeout(() => reject(new PodsimError('PODSIM_AGENT_FAILED', 'the pod agent ' +
+        `was not ready within ${boundMs} ms; the machine may be overloaded`)), boundMs);
     });
     this.#send({ op: 'init', volumes, hostPorts });
-    return ready;
+    try {
+      await ready;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   spawnContainer(

@@ -34,6 +34,10 @@ async function run(options: CliOptions): Promise<number> {
   stopOn('SIGTERM', 143);
 
   await simulation.loadFile(options.file);
+  const hasDeployment = simulation.workloads.some((w) => w.kind === 'Deployment');
+  if (options.rolloutAfterMs !== undefined && !hasDeployment) {
+    throw new PodsimError('PODSIM_USAGE', `--rollout-after needs a Deployment in ${options.file}`);
+  }
   await simulation.start();
   const timers: NodeJS.Timeout[] = [];
   if (options.rolloutAfterMs !== undefined) {

@@ -14,14 +14,17 @@ import type { EventLog } from './events.js';
 import { deletionGrace, kubeletGrace, DEFAULT_GRACE_SECONDS } from './grace.js';
 import { runHook, type HandlerContext } from './handlers.js';
 import { containerArgv, expandReferences, type ImageMap } from './images.js';
+import { isPodReady, shouldRestart, terminalPhase, type PodPhase } from './pod-status.js';
 import type { ProbeKind } from './probe-worker.js';
 import { stopContainer, TerminationOrdering, type StopContext } from './termination.js';
 import type { PodSpec, RestartPolicy } from './types.js';
 
-export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
+export type { PodPhase };
 
 /** Bound on the pod agent's exit once its stdin is closed. */
 const AGENT_CLOSE_BOUND_MS = 5_000;
+/** Bound on the pod agent's start: namespaces, mounts and host ports. */
+const AGENT_READY_BOUND_MS = 20_000;
 
 export interface PodRuntimeOptions {
   images: ImageMap;
@@ -155,7 +158,7 @@ export class Pod {
     this.#stopProbes(['liveness', 'startup']);
     await this.#stopAll(this.containers.filter((c) => c.isRunning), grace);
     this.#stopProbes(['readiness']);
-    this.#setPhase(this.#terminalPhase());
+    this.#setPhase(terminalPhase(this.containers, this.#launchError !== undefined));
     this.#emit('PodTerminated', { phase: this.phase });
     await this.#remove();
   }
@@ -202,7 +205,7 @@ export class Pod {
       }
     }
     this.#agent = new AgentClient((text) => this.#emit('AgentDiagnostic', { text: text.trim() }));
-    await this.#agent.init(volumes, this.#options.hostPorts);
+    await this.#agent.init(volumes, this.#options.hostPorts, AGENT_READY_BOUND_MS);
     this.#emit('SandboxReady', { agentPid: this.#agent.agentHostPid,
       sandboxPid: this.#agent.pid });
   }
@@ -242,19 +245,13 @@ export class Pod {
       const exit = await this.#launch(container);
       this.#updateReady();
       if (this.#noRestarts) return;
-      if (!this.#shouldRestart(container, exit)) {
+      if (!shouldRestart(container, exit, this.restartPolicy)) {
         container.final = true;
         if (this.#mains.every((c) => c.final)) void this.#complete();
         return;
       }
       if (!(await this.#backOff(container, exit))) return;
     }
-  }
-
-  #shouldRestart(container: Container, exit: ContainerExit): boolean {
-    if (container.role === 'sidecar') return true;
-    if (this.restartPolicy === 'Always') return true;
-    return this.restartPolicy === 'OnFailure' && exit.exitCode !== 0;
   }
 
   /** Waits out the CrashLoopBackOff delay; false when the pod stopped meanwhile. */
@@ -360,8 +357,7 @@ export class Pod {
   }
 
   #updateReady(): void {
-    const counted = this.containers.filter((c) => c.role !== 'init');
-    const ready = this.phase === 'Running' && counted.every((c) => c.isRunning && c.ready);
+    const ready = isPodReady(this.containers, this.phase);
     if (ready === this.ready) return;
     this.ready = ready;
     this.#emit('PodReady', { ready });
@@ -380,7 +376,7 @@ export class Pod {
         await this.#stopAll(running, grace);
       }
       this.#stopProbes(['readiness']);
-      this.#setPhase(this.#terminalPhase());
+      this.#setPhase(terminalPhase(this.containers, this.#launchError !== undefined));
       this.#emit('PodCompleted', { phase: this.phase });
     })();
     return this.#completing;
@@ -392,12 +388,6 @@ export class Pod {
       new TerminationOrdering(this.#mains, sidecars) : undefined;
     const context = this.#stopContext();
     await Promise.all(running.map((c) => stopContainer(c, graceSeconds, context, ordering)));
-  }
-
-  #terminalPhase(): PodPhase {
-    const mains = this.#mains;
-    const succeeded = mains.every((c) => c.lastExit?.exitCode === 0 && !c.isRunning);
-    return succeeded && !this.#launchError ? 'Succeeded' : 'Failed';
   }
 
   #stopProbes(kinds: ProbeKind[]): void {

@@ -72,6 +72,11 @@ export class Simulation {
     this.#take(parseManifests(text, source), source);
   }
 
+  /** The loaded Pods, Deployments and Jobs. */
+  get workloads(): readonly Workload[] {
+    return this.#workloads;
+  }
+
   get pods(): Pod[] {
     return this.#pods.filter((p) => !p.gone);
   }
