@@ -19,7 +19,7 @@ interface Line {
 test('a CLI rolling update deletes no old pod before its replacement is Ready', { skip },
   async (t) => {
     const cli = startNode(t, CLI, ['run', MANIFEST, '--json',
-      '--image', 'web=node dist/test/fixtures/podsim-http-server.js',
+      '--image', 'web=node dist/test/fixtures/podsim-http-server.js serve',
       '--rollout-after', '1500ms', '--delete-after-rollout', '500ms', '--grace-period', '2'],
     { cwd: ROOT });
 

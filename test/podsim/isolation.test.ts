@@ -21,7 +21,7 @@ spec:
       containers:
       - name: app
         image: x
-        command: ["sh", "-c", "echo files=$(ls /data | wc -l); echo $NAME > /data/owner; exec ${NODE} ${HTTP_SERVER}"]
+        command: ["sh", "-c", "echo files=$(ls /data | wc -l); echo $NAME > /data/owner; exec ${NODE} ${HTTP_SERVER} serve"]
         env:
         - {name: PORT, value: "8080"}
         - name: NAME

@@ -9,6 +9,7 @@ import {
 import { FIXTURES } from '../helpers.js';
 
 export const NODE = process.execPath;
+/** The HTTP server fixture; give it the argument "serve". */
 export const HTTP_SERVER = `${FIXTURES}/podsim-http-server.js`;
 /** Bound for one wait in these tests: generous for a loaded 2-core machine. */
 export const BOUND_MS = 30_000;

@@ -26,7 +26,7 @@ test('the preStop hook runs to its end before the stop signal', { skip }, async 
   const manifest = podWithHook('hooked', 10,
     '{httpGet: {path: "/prestop?delayMs=300", port: 8080, ' +
     'httpHeaders: [{name: X-Token, value: secret}]}}',
-    `["${NODE}", "${HTTP_SERVER}"]`);
+    `["${NODE}", "${HTTP_SERVER}", "serve"]`);
   const simulation = await startSimulation(t, manifest);
   const prestopLines: string[] = [];
   const listening = waitLogLine(simulation, '"listening"');
