@@ -6,11 +6,12 @@
 // started, when stdin closes. This file is an entrypoint: it owns its process.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { mkdirSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { constants } from 'node:os';
+import { basename, dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 
 import type { AgentReport, AgentRequest, HostPortBinding, VolumeBinding } from './agent-protocol.js';
@@ -43,31 +44,43 @@ function killGroup(pid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
+/**
+ * A path to `dir` that keeps working after a mount hides it (a volume mounted at /tmp hides
+ * podsim's temp dir): /proc/self/fd/N is a link to the open directory itself.
+ */
+function pinnedPath(dir: string): string {
+  return `/proc/self/fd/${openSync(dir, 'r')}`;
+}
+
 function setUp(volumes: VolumeBinding[], hostPorts: HostPortBinding[]): void {
   const lo = spawnSync('ip', ['link', 'set', 'lo', 'up'], { encoding: 'utf8' });
   if (lo.status !== 0) throw new Error(`ip link set lo up failed: ${lo.stderr || lo.error}`);
-  for (const volume of volumes) {
+  const sources = volumes.map((v) => openSync(v.hostDir, 'r'));
+  const sockets = hostPorts.map((b) => `${pinnedPath(dirname(b.socket))}/${basename(b.socket)}`);
+  volumes.forEach((volume, index) => {
     mkdirSync(volume.mountPath, { recursive: true });
-    const mount = spawnSync('mount', ['--bind', volume.hostDir, volume.mountPath], {
+    // The child sees the volume's directory as its fd 3, whatever a mount hides.
+    const mount = spawnSync('mount', ['--bind', '/proc/self/fd/3', volume.mountPath], {
       encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe', sources[index]!],
     });
     if (mount.status !== 0) {
       throw new Error(`mount --bind ${volume.hostDir} ${volume.mountPath} failed: ${mount.stderr}`);
     }
-  }
-  for (const binding of hostPorts) bridgePort(binding);
+  });
+  hostPorts.forEach((binding, index) => bridgePort(binding.port, sockets[index]!));
 }
 
 /** Listens on 127.0.0.1:port in the pod network and pipes each connection to the host socket. */
-function bridgePort(binding: HostPortBinding): void {
+function bridgePort(port: number, socket: string): void {
   const server = net.createServer((inside) => {
-    const outside = net.connect(binding.socket);
+    const outside = net.connect(socket);
     inside.pipe(outside).pipe(inside);
     inside.on('error', () => outside.destroy());
     outside.on('error', () => inside.destroy());
   });
-  server.listen(binding.port, '127.0.0.1');
-  server.on('error', (err) => report({ type: 'fatal', message: `host port ${binding.port}: ${err}` }));
+  server.listen(port, '127.0.0.1');
+  server.on('error', (err) => report({ type: 'fatal', message: `host port ${port}: ${err}` }));
 }
 
 /**

@@ -204,6 +204,8 @@ export class Pod {
         }
       }
     }
+    // Outer mount points first, so that a volume inside another lands on top of it.
+    volumes.sort((a, b) => a.mountPath.split('/').length - b.mountPath.split('/').length);
     this.#agent = new AgentClient((text) => this.#emit('AgentDiagnostic', { text: text.trim() }));
     await this.#agent.init(volumes, this.#options.hostPorts, AGENT_READY_BOUND_MS);
     this.#emit('SandboxReady', { agentPid: this.#agent.agentHostPid,

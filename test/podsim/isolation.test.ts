@@ -50,30 +50,33 @@ spec:
     assert.equal(ready.length, 3, dump(simulation.log.events));
   });
 
-test('a host port is reachable at 127.0.0.1 inside every pod', { skip }, async (t) => {
-  const server = net.createServer((socket) => socket.end('hello from the host'));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise((resolve) => server.close(resolve)));
-  const port = (server.address() as net.AddressInfo).port;
-  const client = `const s = require('net').connect(${port}, '127.0.0.1');` +
-    "s.on('data', (d) => { console.log('got ' + d); process.exit(0); });" +
-    "s.on('error', (e) => { console.log('failed ' + e.message); process.exit(1); });";
-  const manifest = `
+test('a host port is reachable at 127.0.0.1 inside a pod that mounts a volume at /tmp', { skip },
+  async (t) => {
+    const server = net.createServer((socket) => socket.end('hello from the host'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise((resolve) => server.close(resolve)));
+    const port = (server.address() as net.AddressInfo).port;
+    const client = `const s = require('net').connect(${port}, '127.0.0.1');` +
+      "s.on('data', (d) => { console.log('got ' + d); process.exit(0); });" +
+      "s.on('error', (e) => { console.log('failed ' + e.message); process.exit(1); });";
+    const manifest = `
 apiVersion: v1
 kind: Pod
 metadata: {name: client}
 spec:
   restartPolicy: Never
+  volumes: [{name: tmp, emptyDir: {}}, {name: share, emptyDir: {}}]
   containers:
   - name: app
     image: x
     command: ["${NODE}", "-e", ${JSON.stringify(client)}]
+    volumeMounts: [{name: share, mountPath: /tmp/share}, {name: tmp, mountPath: /tmp}]
 `;
-  const simulation = await startSimulation(t, manifest, { hostPorts: [port] });
-  const got = waitLogLine(simulation, 'hello from the host');
+    const simulation = await startSimulation(t, manifest, { hostPorts: [port] });
+    const got = waitLogLine(simulation, 'hello from the host');
 
-  await waitEvent(simulation, { event: 'PodCompleted', pod: 'client' });
+    await waitEvent(simulation, { event: 'PodCompleted', pod: 'client' });
 
-  assert.equal(await got, 'got hello from the host');
-  assert.equal(simulation.pod('client').phase, 'Succeeded');
-});
+    assert.equal(await got, 'got hello from the host');
+    assert.equal(simulation.pod('client').phase, 'Succeeded');
+  });
