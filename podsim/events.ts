@@ -36,13 +36,13 @@ export class EventLog {
   emit(event: string, fields: Omit<PodsimEvent, 't' | 'event'> = {}): PodsimEvent {
     const record: PodsimEvent = { t: this.now(), event, ...fields };
     this.events.push(record);
-    for (const listener of this.#eventListeners) listener(record);
+    for (const listener of this.#eventListeners) notify(listener, record);
     return record;
   }
 
   log(pod: string, container: string, stream: 'stdout' | 'stderr', line: string): void {
     const record: ContainerLogLine = { t: this.now(), pod, container, stream, line };
-    for (const listener of this.#logListeners) listener(record);
+    for (const listener of this.#logListeners) notify(listener, record);
   }
 
   onEvent(listener: Listener<PodsimEvent>): () => void {
@@ -74,6 +74,20 @@ export class EventLog {
         stop();
         resolve(e);
       });
+    });
+  }
+}
+
+/**
+ * Calls a subscriber. A subscriber that throws must not break the pod step that emitted the
+ * event, so its error is rethrown on its own turn, where the caller's test sees it.
+ */
+function notify<T>(listener: Listener<T>, item: T): void {
+  try {
+    listener(item);
+  } catch (err) {
+    queueMicrotask(() => {
+      throw err;
     });
   }
 }
