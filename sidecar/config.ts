@@ -125,7 +125,7 @@ export function describeConfig(config: SidecarConfig, command: readonly string[]
     dir: config.paths.dir,
     marker: config.markerName,
     port: config.port,
-    host: config.host ?? '::',
+    host: config.host ?? 'all interfaces',
     logLevel: config.logLevel,
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     prestopTimeoutMs: config.prestopTimeoutMs,

@@ -5,10 +5,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 
 import { fastify, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
-import { isErrno } from '../common/protocol.js';
 import type { Logger } from '../common/log.js';
 import type { Coordinator, Release } from './coordinator.js';
 import type { SidecarMetrics } from './metrics.js';
@@ -40,6 +40,12 @@ const TOKEN_HEADER = 'x-drainwatch-token';
 const BODY_LIMIT_BYTES = 16 * 1024;
 const MAX_LOGGED_URL = 200;
 
+/** "::" accepts IPv4 too, but binding it fails where the kernel has IPv6 turned off. */
+function allInterfaces(): string {
+  const addresses = Object.values(networkInterfaces()).flat();
+  return addresses.some((a) => a?.family === 'IPv6') ? '::' : '0.0.0.0';
+}
+
 /**
  * Stands in for fastify's schema compilers. No route declares a JSON schema, and the defaults
  * (ajv and fast-json-stringify, over 100 modules) would be loaded at start-up for nothing.
@@ -59,7 +65,6 @@ export class SidecarHttp {
     this.#app = fastify({
       logger: false,
       bodyLimit: BODY_LIMIT_BYTES,
-      return503OnClosing: true,
       schemaController: {
         compilersFactory: { buildValidator: noSchemas, buildSerializer: noSchemas },
       },
@@ -72,15 +77,9 @@ export class SidecarHttp {
     return this.#waiting;
   }
 
-  /** Listens on `host`, or on all interfaces ("::", else 0.0.0.0 where IPv6 is off). */
+  /** Listens on `host`, or on all interfaces: "::" (dual stack), or 0.0.0.0 without IPv6. */
   async listen(port: number, host: string | undefined): Promise<AddressInfo> {
-    try {
-      await this.#app.listen({ port, host: host ?? '::' });
-    } catch (err) {
-      const noIpv6 = isErrno(err, 'EAFNOSUPPORT') || isErrno(err, 'EADDRNOTAVAIL');
-      if (host !== undefined || !noIpv6) throw err;
-      await this.#app.listen({ port, host: '0.0.0.0' });
-    }
+    await this.#app.listen({ port, host: host ?? allInterfaces() });
     return this.#app.server.address() as AddressInfo;
   }
 
@@ -94,16 +93,6 @@ export class SidecarHttp {
     const done = await Promise.race([all, bound]);
     clearTimeout(timer);
     return done;
-  }
-
-  /** Stops listening and closes idle connections, for at most `boundMs`. */
-  async close(boundMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, boundMs);
-    });
-    await Promise.race([this.#app.close(), bound]);
-    clearTimeout(timer);
   }
 
   #setUp(): void {
