@@ -8,7 +8,6 @@ import { mkdir } from 'node:fs/promises';
 import { exitCodeOf, type ChildExit, type GroupChild, SpawnError } from '../common/child.js';
 import type { Logger } from '../common/log.js';
 import { PROTOCOL_VERSION, writeJsonAtomic, type DrainRequest } from '../common/protocol.js';
-import type { DirectoryWatch } from '../common/watch.js';
 import type { SidecarConfig } from './config.js';
 import { Coordinator, type Drain, type Release } from './coordinator.js';
 import { readSnapshot, SnapshotPump } from './directory.js';
@@ -32,7 +31,6 @@ export class Sidecar {
   readonly #http: SidecarHttp;
   readonly #ending: Promise<Ending>;
   #end!: (ending: Ending) => void;
-  #watch: DirectoryWatch | undefined;
   #child: GroupChild | undefined;
   #tick: NodeJS.Timeout | undefined;
   #drainTimer: NodeJS.Timeout | undefined;
@@ -116,11 +114,11 @@ export class Sidecar {
     this.#log.info({ event: 'http.listening', address: address.address, port: address.port },
       'http server listening');
     const { watchDirectory } = await import('../common/watch.js');
-    this.#watch = watchDirectory(config.paths.dir,
+    const watch = watchDirectory(config.paths.dir,
       { usePolling: config.watchPoll, pollIntervalMs: config.pollIntervalMs },
       () => this.#pump.trigger(),
       (err) => this.#log.warn({ event: 'watch.error', err }, 'file watcher reported an error'));
-    await this.#watch.ready;
+    await watch.ready;
     this.#log.info({ event: 'watch.ready', dir: config.paths.dir, polling: config.watchPoll },
       'watching the coordination directory');
     // Anything that changed between the first read and the watch being ready.
