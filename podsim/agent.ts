@@ -14,7 +14,9 @@ import { constants } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 
-import type { AgentReport, AgentRequest, HostPortBinding, VolumeBinding } from './agent-protocol.js';
+import type {
+  AgentReport, AgentRequest, HostPortBinding, VolumeBinding,
+} from './agent-protocol.js';
 
 const MAX_BODY_BYTES = 10 * 1024;
 const MAX_EXEC_OUTPUT = 4096;
@@ -65,7 +67,8 @@ function setUp(volumes: VolumeBinding[], hostPorts: HostPortBinding[]): void {
       stdio: ['ignore', 'pipe', 'pipe', sources[index]!],
     });
     if (mount.status !== 0) {
-      throw new Error(`mount --bind ${volume.hostDir} ${volume.mountPath} failed: ${mount.stderr}`);
+      throw new Error(`mount --bind ${volume.hostDir} ${volume.mountPath} failed: ` +
+        mount.stderr);
     }
   });
   hostPorts.forEach((binding, index) => bridgePort(binding.port, sockets[index]!));
@@ -106,7 +109,8 @@ function hostPidOf(podPid: number): number | undefined {
 function forwardLines(id: string, stream: 'stdout' | 'stderr', child: ChildProcess): void {
   const source = stream === 'stdout' ? child.stdout : child.stderr;
   if (!source) return;
-  createInterface({ input: source }).on('line', (line) => report({ type: 'log', id, stream, line }));
+  createInterface({ input: source })
+    .on('line', (line) => report({ type: 'log', id, stream, line }));
 }
 
 function spawnContainer(request: Extract<AgentRequest, { op: 'spawn' }>): void {
@@ -118,7 +122,9 @@ function spawnContainer(request: Extract<AgentRequest, { op: 'spawn' }>): void {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.once('error', (err) => report({ type: 'spawnFailed', id: request.id, message: err.message }));
+  child.once('error', (err) => {
+    report({ type: 'spawnFailed', id: request.id, message: err.message });
+  });
   child.once('spawn', () => {
     const execs = execsByContainer.get(request.id) ?? new Set<ChildProcess>();
     execsByContainer.set(request.id, execs);

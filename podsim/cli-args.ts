@@ -21,7 +21,8 @@ export interface CliOptions {
   maxDurationMs: number;
 }
 
-export const USAGE = `usage: podsim run FILE [--image NAME=COMMAND]... [--bin DIR]... [--host-port N]...
+export const USAGE = `usage: podsim run FILE [--image NAME=COMMAND]... [--bin DIR]...
+       [--host-port N]...
        [--delete-after DURATION] [--rollout-after DURATION] [--delete-after-rollout DURATION]
        [--grace-period N] [--json]
        [--logs DIR] [--backoff-scale X] [--pid1-signals] [--max-duration DURATION]`;

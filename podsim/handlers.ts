@@ -61,7 +61,8 @@ async function runHttpGet(
 ): Promise<HandlerOutcome> {
   const port = resolvePort(action.port, context.container);
   if (port === undefined) {
-    return { ok: false, action: 'httpGet', error: `port ${JSON.stringify(action.port)} unresolved` };
+    const error = `port ${JSON.stringify(action.port)} unresolved`;
+    return { ok: false, action: 'httpGet', error };
   }
   const path = action.path ?? '/';
   const result = await context.agent.action({
@@ -123,7 +124,8 @@ export async function runHook(
   if (handler.httpGet) return runHttpGet(handler.httpGet, context, null, false);
   if (handler.exec) return runExec(handler.exec.command, context, null);
   if (handler.sleep) {
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, handler.sleep!.seconds) * 1000));
+    const sleepMs = Math.max(0, handler.sleep.seconds) * 1000;
+    await new Promise((resolve) => setTimeout(resolve, sleepMs));
     return { ok: true, action: 'sleep' };
   }
   if (handler.tcpSocket) {
@@ -141,7 +143,9 @@ export function runProbeAction(
 ): Promise<HandlerOutcome> {
   if (probe.httpGet) return runHttpGet(probe.httpGet, context, timeoutMs, true);
   if (probe.exec) return runExec(probe.exec.command, context, timeoutMs);
-  if (probe.tcpSocket) return runTcp(probe.tcpSocket.port, probe.tcpSocket.host, context, timeoutMs);
+  if (probe.tcpSocket) {
+    return runTcp(probe.tcpSocket.port, probe.tcpSocket.host, context, timeoutMs);
+  }
   const action = actionOf(probe);
   return Promise.resolve({ ok: false, action, error: `${action} probes are not emulated` });
 }

@@ -70,7 +70,8 @@ function checkPodSpec(spec: PodSpec | undefined, where: string): void {
   }
   const policy = spec.restartPolicy;
   if (policy !== undefined && !RESTART_POLICIES.includes(policy)) {
-    throw manifestError(where, `restartPolicy is "${policy}"; expected Always, OnFailure or Never`);
+    throw manifestError(where, `restartPolicy is "${policy}"; expected Always, OnFailure or ` +
+      'Never');
   }
   const grace = spec.terminationGracePeriodSeconds;
   if (grace !== undefined && (!Number.isInteger(grace) || grace < 0)) {
@@ -88,7 +89,8 @@ function checkPodSpec(spec: PodSpec | undefined, where: string): void {
     for (const mount of container.volumeMounts ?? []) {
       const volume = spec.volumes?.find((v) => v.name === mount.name);
       if (!volume) {
-        throw manifestError(where, `container "${container.name}" mounts volume "${mount.name}", ` +
+        throw manifestError(where, `container "${container.name}" mounts volume ` +
+          `"${mount.name}", ` +
           'which spec.volumes does not declare');
       }
       if (!volume.emptyDir) {

@@ -424,7 +424,8 @@ export class Pod {
   async #removeOnce(): Promise<void> {
     const forced = await this.#agent?.close(AGENT_CLOSE_BOUND_MS);
     if (forced) {
-      this.#emit('WaitBoundReached', { waitingFor: 'pod agent exit', boundMs: AGENT_CLOSE_BOUND_MS });
+      this.#emit('WaitBoundReached', { waitingFor: 'pod agent exit',
+        boundMs: AGENT_CLOSE_BOUND_MS });
     }
     await rm(this.#dir, { recursive: true, force: true });
     this.gone = true;

@@ -78,7 +78,8 @@ async function runPreStop(
   const hookDone = runHook(hook, context.handlerContext(container)).then((outcome) => {
     const elapsedMs = Date.now() - startMs;
     if (outcome.ok) {
-      log.emit('PreStopHookSucceeded', { pod, container: name, elapsedMs, ...hookDetails(outcome) });
+      log.emit('PreStopHookSucceeded', { pod, container: name, elapsedMs,
+        ...hookDetails(outcome) });
     } else {
       log.emit('FailedPreStopHook', { pod, container: name, type: 'Warning',
         message: 'PreStopHook failed', elapsedMs, ...hookDetails(outcome) });

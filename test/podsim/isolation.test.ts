@@ -7,6 +7,9 @@ import {
   outputOf, waitLogLine, waitOutputCount,
 } from './support.js';
 
+const SCRIPT = 'echo files=$(ls /data | wc -l); echo $NAME > /data/owner; ' +
+  `exec ${NODE} ${HTTP_SERVER} serve`;
+
 test('pods of one Deployment share a port number and a mountPath without seeing each other',
   { skip }, async (t) => {
     const manifest = `
@@ -21,7 +24,7 @@ spec:
       containers:
       - name: app
         image: x
-        command: ["sh", "-c", "echo files=$(ls /data | wc -l); echo $NAME > /data/owner; exec ${NODE} ${HTTP_SERVER} serve"]
+        command: ["sh", "-c", "${SCRIPT}"]
         env:
         - {name: PORT, value: "8080"}
         - name: NAME

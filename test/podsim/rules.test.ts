@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { deletionGrace, kubeletGrace } from '../../podsim/grace.js';
-import { containerArgv, expandReferences, lookupImage, parseImageFlag } from '../../podsim/images.js';
+import {
+  containerArgv, expandReferences, lookupImage, parseImageFlag,
+} from '../../podsim/images.js';
 import { parseManifests } from '../../podsim/manifest.js';
 import { templateHash } from '../../podsim/names.js';
 import { resolveRollingLimits } from '../../podsim/rollout-math.js';
@@ -44,7 +46,8 @@ test('$(VAR) references expand from the environment and $$ escapes', () => {
 });
 
 test('maxSurge rounds up and maxUnavailable rounds down', () => {
-  assert.deepEqual(resolveRollingLimits(undefined, undefined, 3, 'd'), { surge: 1, unavailable: 0 });
+  assert.deepEqual(resolveRollingLimits(undefined, undefined, 3, 'd'),
+    { surge: 1, unavailable: 0 });
   assert.deepEqual(resolveRollingLimits('50%', '50%', 3, 'd'), { surge: 2, unavailable: 1 });
   assert.deepEqual(resolveRollingLimits(0, 0, 3, 'd'), { surge: 0, unavailable: 1 });
   assert.throws(() => resolveRollingLimits('lots', 0, 3, 'd'), /"lots" is not a whole number/);

@@ -8,7 +8,8 @@ import {
 
 const LOOP = "trap 'exit 0' TERM; echo trapped; while true; do sleep 0.1; done";
 // The main container takes a moment after SIGTERM, so a sidecar signalled too early would show.
-const SLOW_EXIT = "trap 'sleep 0.5; exit 0' TERM; echo main-trapped; while true; do sleep 0.1; done";
+const SLOW_EXIT =
+  "trap 'sleep 0.5; exit 0' TERM; echo main-trapped; while true; do sleep 0.1; done";
 
 test('native sidecars stop in reverse order after the main containers', { skip }, async (t) => {
   const manifest = `

@@ -97,7 +97,8 @@ export async function waitOutputCount(
     const found = outputOf(simulation).filter((line) => line.includes(text));
     if (found.length >= count) return found;
     if (Date.now() > deadline) {
-      throw new Error(`${found.length} of ${count} output lines contain ${text} after ${boundMs} ms`);
+      throw new Error(`${found.length} of ${count} output lines contain ${text} ` +
+        `after ${boundMs} ms`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

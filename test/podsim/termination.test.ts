@@ -92,7 +92,7 @@ spec:
   containers:
   - name: app
     image: fixture
-    command: ["sh", "-c", "trap '' TERM; sleep 1000 & echo trapped; while true; do sleep 0.1; done"]
+    command: ["sh", "-c", "trap '' TERM; sleep 1000 & echo trapped; while :; do sleep 0.1; done"]
 `;
   const simulation = await startSimulation(t, manifest);
   await waitLogLine(simulation, 'trapped');
