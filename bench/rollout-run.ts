@@ -137,6 +137,9 @@ export async function runConfiguration(
     publisher?.kill();
     await simulation.stop();
     record.leftInQueue = await removeQueue(queue);
+    // The emulator's timeline beside the containers' logs, to check any figure by hand.
+    await writeFile(join(logsDir, 'events.jsonl'),
+      simulation.log.events.map((e) => JSON.stringify(e)).join('\n') + '\n');
   }
   return record;
 }

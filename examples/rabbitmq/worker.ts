@@ -104,7 +104,10 @@ class QueueWorker {
     await this.#setup?.catch(() => {});
     await this.#cancel();
     while (this.#current !== undefined) await this.#current;
-    // Closing the channel flushes our last ack before the connection goes.
+    // Close the channel first and wait for the broker's answer: that is what guarantees our
+    // last ack arrived. Closing only the connection is faster (the channel answer takes about
+    // 40 ms after an ack of a persistent message) but can lose that ack, and with it the
+    // task: the message comes back and is done twice.
     await this.#channel?.close();
     await this.#model?.close();
     this.#log.info({ event: 'worker.stopped', reason, handled: this.#handled },
