@@ -41,7 +41,7 @@ export interface Release {
 export interface Drain {
   requestedAtMs: number;
   reason: DrainReason;
-  /** true when found in drain.json at start-up (a restarted sidecar resumes it). */
+  /** true when found in drain.json (written by another tool) rather than started here. */
   resumed: boolean;
 }
 
@@ -228,7 +228,8 @@ export class Coordinator {
 
   #takeDrainRequest(result: ReadResult<DrainRequest>): void {
     if (this.#phase !== 'running' || result.kind === 'absent') return;
-    // drain.json is never stale (docs/protocol.md): whatever wrote it, the pod is terminating.
+    // The runtime removes drain.json left by an earlier start before the first read, so one seen
+    // here was written by another tool while we run: honour it as a drain request.
     const requestedAtMs = result.kind === 'valid' ? Date.parse(result.body.requestedAt) : NaN;
     const reason: DrainReason = result.kind === 'valid' && result.body.reason === 'sigterm'
       ? 'sigterm'

@@ -3,11 +3,13 @@
 // dying) is turned into an exit code after every held /prestop has been answered.
 
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 
 import { exitCodeOf, type ChildExit, type GroupChild, SpawnError } from '../common/child.js';
 import type { Logger } from '../common/log.js';
-import { PROTOCOL_VERSION, writeJsonAtomic, type DrainRequest } from '../common/protocol.js';
+import {
+  PROTOCOL_VERSION, readDrainRequest, writeJsonAtomic, type DrainRequest,
+} from '../common/protocol.js';
 import type { SidecarConfig } from './config.js';
 import { Coordinator, type Drain, type Release } from './coordinator.js';
 import { readSnapshot, SnapshotPump } from './directory.js';
@@ -101,8 +103,9 @@ export class Sidecar {
 
   async #start(): Promise<void> {
     const config = this.#config;
-    // Level-triggered: what the directory holds before we watch it counts (drain.json resumes
-    // the drain, a marker may already release).
+    await this.#clearEarlierDrain();
+    // Level-triggered: what the directory holds before we watch it counts (a marker may
+    // already release).
     this.#pump.trigger();
     await this.#pump.settled();
     if (this.#ended()) return;
@@ -206,6 +209,25 @@ export class Sidecar {
     const inMs = this.#coordinator.drainDeadlineInMs();
     if (inMs === undefined) return;
     this.#drainTimer = setTimeout(() => this.#coordinator.evaluate(), inMs + 1);
+  }
+
+  /**
+   * A drain.json found at start-up was written by an earlier start of this container. The
+   * kubelet restarts no container of a terminating pod, so if this container was restarted the
+   * pod is running: that drain came from a container-level stop (a failed liveness probe runs
+   * the preStop hook and sends SIGTERM too). Resuming it would drain the worker of a healthy pod
+   * for ever, so it is removed. A worker that has already drained finishes and writes a final
+   * marker, which releases this sidecar without a drain.
+   */
+  async #clearEarlierDrain(): Promise<void> {
+    const path = this.#config.paths.drainRequest;
+    const found = await readDrainRequest(path);
+    if (found.kind === 'absent') return;
+    await rm(path, { force: true });
+    this.#log.warn({ event: 'drain.cleared', path,
+      requestedAt: found.kind === 'valid' ? found.body.requestedAt : null,
+      by: found.kind === 'valid' ? found.body.by : null },
+    'drain request from an earlier start of this container removed; the pod is running');
   }
 
   async #writeDrainRequest(drain: Drain): Promise<void> {

@@ -113,27 +113,41 @@ test('does not release on a non-final marker while the pod runs', async (t) => {
   assert.equal((await sidecar.run.waitForExit()).code, 0, 'the marker counts once drained');
 });
 
-test('resumes a drain recorded in drain.json and counts a marker present at start-up',
-  async (t) => {
-    const first = await startSidecar(t);
-    const dir = first.dir;
-    first.run.kill('SIGKILL');
-    await first.run.waitForExit();
-    await mkdir(join(dir, 'drainwatch'), { recursive: true });
-    await writeJsonAtomic(join(dir, 'drainwatch', 'drain.json'), { version: PROTOCOL_VERSION,
-      requestedAt: new Date().toISOString(), reason: 'prestop', by: 'an-earlier-sidecar' });
+test('removes a drain.json left by an earlier start and keeps the pod running', async (t) => {
+  // The kubelet restarts no container of a terminating pod: a restarted sidecar that finds
+  // drain.json was stopped at container level (e.g. a failed liveness probe), not by a rollout.
+  const first = await startSidecar(t);
+  const dir = first.dir;
+  first.run.kill('SIGKILL');
+  await first.run.waitForExit();
+  await mkdir(join(dir, 'drainwatch'), { recursive: true });
+  await writeJsonAtomic(join(dir, 'drainwatch', 'drain.json'), { version: PROTOCOL_VERSION,
+    requestedAt: new Date().toISOString(), reason: 'prestop', by: 'an-earlier-sidecar' });
 
-    const second = await startSidecar(t, { dir });
-    const resumed = await second.run.waitForEvent('drain.started');
-    assert.equal(resumed.resumed, true);
-    assert.equal((await getJson(second.url('/readyz'))).status, 503);
-    await second.run.waitForEvent('watch.ready');
-    await writeMarker(dir);
-    assert.equal((await second.run.waitForExit()).code, 0);
+  const second = await startSidecar(t, { dir });
+  const cleared = await second.run.waitForEvent('drain.cleared');
 
-    const third = await startSidecar(t, { dir, waitListening: false });
-    assert.equal((await third.run.waitForExit()).code, 0, 'drain.json plus marker at start');
-  });
+  assert.equal(cleared.by, 'an-earlier-sidecar');
+  await assert.rejects(access(join(dir, 'drainwatch', 'drain.json')));
+  const status = await getJson(second.url('/status'));
+  assert.equal(status.body.phase, 'running');
+  assert.equal((await getJson(second.url('/readyz'))).status, 200);
+  assert.ok(!second.run.events().includes('drain.started'), second.run.output());
+});
+
+test('counts a final marker present at start-up without any drain', async (t) => {
+  const first = await startSidecar(t);
+  const dir = first.dir;
+  first.run.kill('SIGKILL');
+  await first.run.waitForExit();
+  await writeWorker(dir, workerState('job-worker'));
+  await writeMarker(dir, completion('job-worker', true));
+
+  const second = await startSidecar(t, { dir, waitListening: false });
+
+  assert.equal((await second.run.waitForExit()).code, 0, second.run.output());
+  assert.ok(second.run.events().includes('sidecar.released'));
+});
 
 test('sees a marker that is deleted and quickly re-created during a drain', async (t) => {
   const sidecar = await startSidecar(t);
