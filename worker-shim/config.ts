@@ -1,6 +1,8 @@
 // The shim's configuration, read once at start-up from the environment and the command line
 // (a flag wins over its variable). Every problem is collected and reported together.
 
+import { resolve } from 'node:path';
+
 import { EnvReader, parseSignal, type Env } from '../common/config.js';
 import type { LevelWithSilent } from 'pino';
 import {
@@ -40,7 +42,8 @@ export function readShimConfig(line: CommandLine, env: Env): Readonly<ShimConfig
   const envSignal = read.signal('DRAINWATCH_DRAIN_SIGNAL', 'SIGTERM', true);
 
   const config: ShimConfig = {
-    dir: read.string('DRAINWATCH_DIR', DEFAULT_DIR),
+    // Absolute, because the worker is handed paths below it and may change directory.
+    dir: resolve(read.string('DRAINWATCH_DIR', DEFAULT_DIR)),
     markerName: readMarkerName(read),
     logLevel: read.logLevel('DRAINWATCH_LOG_LEVEL', 'info'),
     mode: line.loop ? 'loop' : envMode,
