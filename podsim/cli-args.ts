@@ -14,6 +14,7 @@ export interface CliOptions {
   deleteAfterRolloutMs: number | undefined;
   rolloutAfterMs: number | undefined;
   gracePeriod: number | undefined;
+  force: boolean;
   json: boolean;
   logsDir: string | undefined;
   backoffScale: number;
@@ -24,7 +25,7 @@ export interface CliOptions {
 export const USAGE = `usage: podsim run FILE [--image NAME=COMMAND]... [--bin DIR]...
        [--host-port N]...
        [--delete-after DURATION] [--rollout-after DURATION] [--delete-after-rollout DURATION]
-       [--grace-period N] [--json]
+       [--grace-period N] [--force] [--json]
        [--logs DIR] [--backoff-scale X] [--pid1-signals] [--max-duration DURATION]`;
 
 function usage(message: string): PodsimError {
@@ -55,7 +56,8 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
   const options: CliOptions = {
     file, images: {}, bins: [], hostPorts: [], deleteAfterMs: undefined,
     deleteAfterRolloutMs: undefined,
-    rolloutAfterMs: undefined, gracePeriod: undefined, json: false, logsDir: undefined,
+    rolloutAfterMs: undefined, gracePeriod: undefined, force: false, json: false,
+    logsDir: undefined,
     backoffScale: 1, pid1Signals: false, maxDurationMs: 600_000,
   };
   for (let i = 0; i < rest.length; i += 1) {
@@ -78,6 +80,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
       case '--delete-after-rollout': options.deleteAfterRolloutMs = duration(flag, value()); break;
       case '--grace-period': options.gracePeriod = wholeNumber(flag, value(), 0, 86400); break;
       case '--json': options.json = true; break;
+      case '--force': options.force = true; break;
       case '--logs': options.logsDir = value(); break;
       case '--pid1-signals': options.pid1Signals = true; break;
       case '--max-duration': options.maxDurationMs = duration(flag, value()); break;

@@ -40,19 +40,19 @@ async function run(options: CliOptions): Promise<number> {
   }
   await simulation.start();
   const timers: NodeJS.Timeout[] = [];
+  const deleteAll = () => simulation.deleteAll(options.gracePeriod, { force: options.force });
   if (options.rolloutAfterMs !== undefined) {
     timers.push(setTimeout(() => {
       simulation.rollout();
       const afterMs = options.deleteAfterRolloutMs;
       if (afterMs === undefined) return;
       simulation.waitRolloutComplete(undefined, options.maxDurationMs).then(() => {
-        timers.push(setTimeout(() => void simulation.deleteAll(options.gracePeriod), afterMs));
+        timers.push(setTimeout(() => void deleteAll(), afterMs));
       }, () => undefined);
     }, options.rolloutAfterMs));
   }
   if (options.deleteAfterMs !== undefined) {
-    timers.push(setTimeout(() => void simulation.deleteAll(options.gracePeriod),
-      options.deleteAfterMs));
+    timers.push(setTimeout(() => void deleteAll(), options.deleteAfterMs));
   }
   let code = 0;
   try {

@@ -5,7 +5,7 @@
 
 import type { EventLog } from './events.js';
 import { randomSuffix, templateHash } from './names.js';
-import type { Pod, PodInit } from './pod.js';
+import type { DeleteOptions, Pod, PodInit } from './pod.js';
 import { resolveRollingLimits } from './rollout-math.js';
 import type { DeploymentManifest, PodTemplate } from './types.js';
 
@@ -78,10 +78,10 @@ export class DeploymentController {
     this.#schedule();
   }
 
-  async delete(graceOverride?: number): Promise<void> {
+  async delete(graceOverride?: number, options: DeleteOptions = {}): Promise<void> {
     this.deleted = true;
     this.#log.emit('DeploymentDeleted', { deployment: this.name });
-    await Promise.all(this.pods.map((pod) => pod.delete(graceOverride)));
+    await Promise.all(this.pods.map((pod) => pod.delete(graceOverride, options)));
   }
 
   #useTemplate(template: PodTemplate): void {
@@ -113,7 +113,10 @@ export class DeploymentController {
 
   #reconcile(): void {
     if (this.deleted) return;
-    for (const rs of this.#replicaSets) rs.pods = rs.pods.filter((p) => !p.gone);
+    // A force-deleted pod left the API: the ReplicaSet replaces it while it still stops.
+    for (const rs of this.#replicaSets) {
+      rs.pods = rs.pods.filter((p) => !p.gone && !p.forceDeleted);
+    }
     if (this.#manifest.spec.strategy?.type === 'Recreate') this.#planRecreate();
     else this.#planRolling();
     for (const rs of this.#replicaSets) this.#syncReplicaSet(rs);

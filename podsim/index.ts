@@ -2,7 +2,7 @@
 
 export { Simulation, DEFAULT_WAIT_MS, type SimulationOptions } from './simulation.js';
 export type { PodsimEvent, ContainerLogLine } from './events.js';
-export type { Pod, PodPhase } from './pod.js';
+export type { DeleteOptions, Pod, PodPhase } from './pod.js';
 export type { Container } from './container.js';
 export { PodsimError, type PodsimErrorCode } from './errors.js';
 export { parseImageFlag, splitCommandLine, type ImageCommand } from './images.js';

@@ -6,7 +6,7 @@ import { manifestError } from './errors.js';
 import type { EventLog } from './events.js';
 import type { PodFactory } from './deployment.js';
 import { randomSuffix } from './names.js';
-import type { Pod } from './pod.js';
+import type { DeleteOptions, Pod } from './pod.js';
 import type { JobManifest } from './types.js';
 
 const JOB_BACKOFF_BASE_MS = 10_000;
@@ -57,11 +57,11 @@ export class JobController {
     this.#createPod();
   }
 
-  async delete(graceOverride?: number): Promise<void> {
+  async delete(graceOverride?: number, options: DeleteOptions = {}): Promise<void> {
     this.deleted = true;
     clearTimeout(this.#retryTimer);
     this.#log.emit('JobDeleted', { job: this.name });
-    await Promise.all(this.pods.map((pod) => pod.delete(graceOverride)));
+    await Promise.all(this.pods.map((pod) => pod.delete(graceOverride, options)));
   }
 
   #createPod(): void {

@@ -34,6 +34,13 @@ export interface PodRuntimeOptions {
   pid1Signals: boolean;
   workDir: string;
   tempRoot: string;
+  /** A force delete gives the node 1 s instead of the spec grace (the documented variant). */
+  forceDeleteGraceOne: boolean;
+}
+
+export interface DeleteOptions {
+  /** kubectl delete --force: the object goes at once, the node still stops the pod (A7). */
+  force?: boolean;
 }
 
 export interface PodInit {
@@ -57,6 +64,8 @@ export class Pod {
   ready = false;
   terminating = false;
   gone = false;
+  /** Removed from the API by a force delete; its processes may still be stopping. */
+  forceDeleted = false;
   /** Seconds; set once deletion starts. */
   graceSeconds: number | undefined;
   readonly #log: EventLog;
@@ -135,8 +144,12 @@ export class Pod {
    * Deletes the pod: `graceOverride` plays kubectl delete --grace-period. A finished pod goes at
    * once; a terminating pod ignores the new grace for the stops already under way (A6).
    */
-  async delete(graceOverride?: number): Promise<void> {
+  async delete(graceOverride?: number, options: DeleteOptions = {}): Promise<void> {
     if (this.gone) return;
+    if (options.force && !this.forceDeleted) {
+      this.forceDeleted = true;
+      this.#emit('PodForceDeleted', { note: 'the object is gone; the node stops the pod (A7)' });
+    }
     if (this.terminating) {
       this.#emit('DeleteRepeated', { requestedGraceSeconds: graceOverride,
         note: 'a stop in flight keeps its grace (A6)' });
@@ -151,8 +164,11 @@ export class Pod {
       await this.#remove();
       return;
     }
-    const grace = kubeletGrace(deletionGrace(this.spec.terminationGracePeriodSeconds,
-      graceOverride));
+    // A force delete reaches the kubelet without a deletion grace: it falls back to the spec.
+    const grace = options.force ?
+      kubeletGrace(this.#options.forceDeleteGraceOne ? 1 :
+        this.spec.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS) :
+      kubeletGrace(deletionGrace(this.spec.terminationGracePeriodSeconds, graceOverride));
     this.graceSeconds = grace;
     this.#emit('PodTerminating', { graceSeconds: grace });
     this.#stopProbes(['liveness', 'startup']);

@@ -15,7 +15,7 @@ import { HostBridge } from './host-bridge.js';
 import { containerArgv, parseImageFlag, type ImageCommand } from './images.js';
 import { JobController } from './job.js';
 import { loadManifestFile, parseManifests } from './manifest.js';
-import { Pod, type PodInit, type PodRuntimeOptions } from './pod.js';
+import { Pod, type DeleteOptions, type PodInit, type PodRuntimeOptions } from './pod.js';
 import type { PodTemplate, Workload } from './types.js';
 
 /** Default bound of the wait helpers. */
@@ -32,6 +32,8 @@ export interface SimulationOptions {
   backoffScale?: number;
   /** Drop catchable signals the container's main process does not handle (PID 1 rule). */
   pid1Signals?: boolean;
+  /** A force delete gives the node 1 s instead of the pod's grace (spec A7, documented). */
+  forceDeleteGraceOne?: boolean;
   /** Working directory of containers without workingDir (default: the current directory). */
   workDir?: string;
   /** Extra environment for every container (before the manifest's env). */
@@ -124,6 +126,7 @@ export class Simulation {
       pid1Signals: this.#options.pid1Signals ?? false,
       workDir: this.#options.workDir ?? process.cwd(),
       tempRoot: this.#tempRoot,
+      forceDeleteGraceOne: this.#options.forceDeleteGraceOne ?? false,
     };
     const factory: PodFactory = { createPod: (init) => this.#createPod(init) };
     for (const workload of this.#workloads) {
@@ -153,17 +156,18 @@ export class Simulation {
   }
 
   /** Deletes one pod (a controller replaces it, as in a cluster). */
-  deletePod(name: string, graceOverride?: number): Promise<void> {
-    return this.pod(name).delete(graceOverride);
+  deletePod(name: string, graceOverride?: number, options: DeleteOptions = {}): Promise<void> {
+    return this.pod(name).delete(graceOverride, options);
   }
 
   /** Deletes every workload and bare pod; resolves once every pod is gone. */
-  async deleteAll(graceOverride?: number): Promise<void> {
-    this.log.emit('DeleteAll', graceOverride === undefined ? {} : { graceOverride });
+  async deleteAll(graceOverride?: number, options: DeleteOptions = {}): Promise<void> {
+    this.log.emit('DeleteAll', { graceOverride, force: options.force });
     await Promise.all([
-      ...this.deployments.map((d) => d.delete(graceOverride)),
-      ...this.jobs.map((j) => j.delete(graceOverride)),
-      ...this.#pods.filter((p) => p.owner === undefined).map((p) => p.delete(graceOverride)),
+      ...this.deployments.map((d) => d.delete(graceOverride, options)),
+      ...this.jobs.map((j) => j.delete(graceOverride, options)),
+      ...this.#pods.filter((p) => p.owner === undefined)
+        .map((p) => p.delete(graceOverride, options)),
     ]);
   }
 

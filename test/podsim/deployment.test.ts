@@ -58,3 +58,21 @@ test('with maxSurge 0 a rollout deletes an old pod before it creates a new one',
     assert.equal(live.length, 2);
     assert.ok(live.every((p) => !oldPods.has(p.name)));
   });
+
+test('a force-deleted pod is replaced at once while the node still stops it', { skip },
+  async (t) => {
+    const manifest = deployment(1, '{}').replace("trap 'exit 0' TERM", "trap '' TERM");
+    const simulation = await startSimulation(t, manifest);
+    await simulation.waitRolloutComplete('pool');
+    const old = simulation.pods[0]!.name;
+
+    await simulation.deletePod(old, 0, { force: true });
+
+    const events = simulation.log.events;
+    const replaced = events.findIndex((e) => e.event === 'PodCreated' && e.pod !== old);
+    const oldExit = events.findIndex((e) => e.event === 'Exited' && e.pod === old);
+    assert.ok(replaced >= 0 && replaced < oldExit, dump(events));
+    const terminating = events.find((e) => e.event === 'PodTerminating' && e.pod === old);
+    assert.equal(terminating?.graceSeconds, 2, 'the node uses the spec grace (A7)');
+    assert.equal(events[oldExit]!.exitCode, 137);
+  });
