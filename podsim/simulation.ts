@@ -55,7 +55,7 @@ export class Simulation {
   readonly #logFiles = new Map<string, WriteStream>();
   #runtime: PodRuntimeOptions | undefined;
   #tempRoot: string | undefined;
-  #stopped = false;
+  #stopping: Promise<void> | undefined;
 
   constructor(options: SimulationOptions = {}) {
     this.#options = options;
@@ -208,9 +208,12 @@ export class Simulation {
   }
 
   /** Kills every process, removes every sandbox, socket and temp dir. Safe to call twice. */
-  async stop(): Promise<void> {
-    if (this.#stopped) return;
-    this.#stopped = true;
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stopOnce();
+    return this.#stopping;
+  }
+
+  async #stopOnce(): Promise<void> {
     for (const d of this.deployments) d.deleted = true;
     for (const j of this.jobs) j.deleted = true;
     await Promise.all(this.#pods.map((p) => p.destroy()));
