@@ -2,7 +2,8 @@
 // podsim's command line: runs the pods of a manifest file on the emulated node and prints the
 // timeline (aligned text, or one JSON object per line with --json). Exit codes: 0 when every
 // pod is gone or finished, 1 when podsim cannot run here (namespaces, pod agent), 2 for bad
-// flags or manifests, 3 when --max-duration ended the run, 130/143 on SIGINT/SIGTERM.
+// flags or manifests, 3 when --max-duration ended the run, 130/143 on SIGINT/SIGTERM, 141 when
+// the reader of the timeline went away.
 
 import { resolve } from 'node:path';
 
@@ -32,6 +33,10 @@ async function run(options: CliOptions): Promise<number> {
   });
   stopOn('SIGINT', 130);
   stopOn('SIGTERM', 143);
+  // A reader that went away (| head) ends the run the way SIGPIPE ends a shell pipeline.
+  process.stdout.on('error', () => {
+    void simulation.stop().finally(() => process.exit(141));
+  });
 
   await simulation.loadFile(options.file);
   const hasDeployment = simulation.workloads.some((w) => w.kind === 'Deployment');
