@@ -33,6 +33,11 @@ export interface RunMetrics {
   busySamplesMs: number[];
   /** Pods busy when deleted whose task never finished there. */
   busyCutShort: number;
+  /**
+   * Tasks old pods started after their deletion: the shell pattern's idle runs keep consuming;
+   * under drainwatch, a delivery that raced the drain by a few milliseconds.
+   */
+  startedAfterDeletion: number;
   problems: string[];
 }
 
@@ -71,6 +76,9 @@ export function runMetrics(record: RunRecord): RunMetrics {
     idleSamplesMs,
     busySamplesMs,
     busyCutShort,
+    startedAfterDeletion: record.oldPods.reduce((sum, pod) => sum + record.tasks.filter((t) =>
+      t.pod === pod.name && t.event === 'task.started' && pod.deletedAt !== undefined &&
+      t.t > pod.deletedAt).length, 0),
     problems: record.problems,
   };
 }

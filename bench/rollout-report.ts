@@ -22,6 +22,7 @@ export interface Summary {
   idle: Distribution;
   busy: Distribution;
   busyCutShort: number;
+  startedAfterDeletion: number;
   problems: string[];
 }
 
@@ -60,6 +61,7 @@ export function summarise(
     idle: distribution(mine.flatMap((r) => r.idleSamplesMs)),
     busy: distribution(mine.flatMap((r) => r.busySamplesMs)),
     busyCutShort: sum((r) => r.busyCutShort),
+    startedAfterDeletion: sum((r) => r.startedAfterDeletion),
     problems: mine.flatMap((r) => r.problems.map((p) => `run ${r.repeat}: ${p}`)),
   };
 }
@@ -132,14 +134,14 @@ export function markdownTable(summaries: readonly Summary[]): string {
   const rows = [
     '| configuration | interrupted | processed twice | lost | rollout wall time ' +
     '| rollout complete | pod-seconds Terminating | idle: deletion to exit p50 / p95 ' +
-    '| busy: task end to exit p50 / p95 | busy pods cut short |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| busy: task end to exit p50 / p95 | busy pods cut short | tasks started after deletion |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const s of summaries) {
     rows.push(`| ${s.configuration}. ${s.label} | ${s.interrupted} | ${s.processedTwice} ` +
       `| ${s.lost} | ${ms(s.rolloutWallMs)} | ${ms(s.rolloutCompleteMs)} ` +
       `| ${s.terminatingPodSeconds.toFixed(1)} | ${dist(s.idle)} | ${dist(s.busy)} ` +
-      `| ${s.busyCutShort} |`);
+      `| ${s.busyCutShort} | ${s.startedAfterDeletion} |`);
   }
   return rows.join('\n');
 }

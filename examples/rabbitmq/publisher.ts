@@ -56,7 +56,8 @@ class Publisher {
 
   async run(): Promise<void> {
     const { amqpUrl, queue, rate, count } = this.#options;
-    const model = await connect(amqpUrl);
+    // Small messages in quick succession: no Nagle delay between them.
+    const model = await connect(amqpUrl, { noDelay: true });
     const channel = await model.createConfirmChannel();
     await channel.assertQueue(queue, { durable: true });
     this.#log.info({ event: 'publisher.started', queue, rate, count,

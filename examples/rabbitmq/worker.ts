@@ -68,7 +68,9 @@ class QueueWorker {
 
   async #connectAndConsume(): Promise<void> {
     const { amqpUrl, queue } = this.#options;
-    this.#model = await connect(amqpUrl);
+    // noDelay turns Nagle's algorithm off. With it on, the channel close sent right after an
+    // ack waits for the broker's delayed TCP acknowledgement, about 40 ms, on every drain.
+    this.#model = await connect(amqpUrl, { noDelay: true });
     // An unexpected close (broker restart, network) is fatal: the unacked message goes back
     // to the queue, and the container's restart policy brings the worker back.
     this.#model.on('close', () => {
@@ -105,9 +107,8 @@ class QueueWorker {
     await this.#cancel();
     while (this.#current !== undefined) await this.#current;
     // Close the channel first and wait for the broker's answer: that is what guarantees our
-    // last ack arrived. Closing only the connection is faster (the channel answer takes about
-    // 40 ms after an ack of a persistent message) but can lose that ack, and with it the
-    // task: the message comes back and is done twice.
+    // last ack arrived. Closing only the connection can lose that ack, and with it the task:
+    // the message would come back and be done twice.
     await this.#channel?.close();
     await this.#model?.close();
     this.#log.info({ event: 'worker.stopped', reason, handled: this.#handled },

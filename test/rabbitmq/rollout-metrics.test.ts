@@ -58,8 +58,19 @@ test('counts a task cut short, the redelivery, and a message finished twice', ()
   }));
   assert.equal(metrics.interrupted, 1);
   assert.equal(metrics.busyCutShort, 1);
+  assert.equal(metrics.startedAfterDeletion, 0);
   assert.equal(metrics.processedTwice, 1);
   assert.equal(metrics.lost, 0);
+});
+
+test('counts the tasks an old pod started after its deletion', () => {
+  const metrics = runMetrics(record({
+    oldPods: [{ name: 'p1', deletedAt: 2_000, exitedAt: 4_100 }],
+    tasks: [task(2_010, 'p1', 'task.started', 'm1'), task(4_000, 'p1', 'task.finished', 'm1')],
+    published: ['m1'],
+  }));
+  assert.equal(metrics.startedAfterDeletion, 1);
+  assert.deepEqual(metrics.idleSamplesMs, [2_100]);
 });
 
 test('counts a message never acknowledged as lost unless it is still in the queue', () => {
