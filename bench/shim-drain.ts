@@ -68,7 +68,9 @@ async function measureOnce(scenario: Scenario): Promise<number> {
       });
       child.once('exit', () => {
         clearTimeout(timer);
-        if (sentAt === 0) reject(new Error(`${scenario.name}: exited before ${scenario.readyEvent}`));
+        if (sentAt === 0) {
+          reject(new Error(`${scenario.name}: exited before ${scenario.readyEvent}`));
+        }
         else resolve(performance.now() - sentAt);
       });
     });
@@ -84,7 +86,9 @@ function percentile(sorted: number[], p: number): number {
 async function main(): Promise<void> {
   const samples = new Map<string, number[]>(SCENARIOS.map((s) => [s.name, []]));
   for (let run = 0; run < RUNS; run++) {
-    for (const scenario of SCENARIOS) samples.get(scenario.name)!.push(await measureOnce(scenario));
+    for (const scenario of SCENARIOS) {
+      samples.get(scenario.name)!.push(await measureOnce(scenario));
+    }
   }
 
   const rows = SCENARIOS.map((scenario) => {

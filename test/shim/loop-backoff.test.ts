@@ -62,8 +62,8 @@ test('counts only failures in a row: a successful run resets the count', async (
   const dir = await tempDir(t, 'drainwatch-shim-');
   const counter = join(dir, 'runs');
   // Runs 1 and 2 fail, run 3 succeeds, every later run fails.
-  const script = `n=$(( $(cat "${counter}" 2>/dev/null || echo 0) + 1 )); echo $n > "${counter}"; ` +
-    '[ "$n" -eq 3 ] && exit 0; exit 4';
+  const script = `n=$(( $(cat "${counter}" 2>/dev/null || echo 0) + 1 )); ` +
+    `echo $n > "${counter}"; [ "$n" -eq 3 ] && exit 0; exit 4`;
   const { shim } = await startShim(t, {
     dir, worker: '/bin/sh', workerArgs: ['-c', script], shimArgs: ['--loop'],
     env: { DRAINWATCH_LOOP_BACKOFF: '0ms', DRAINWATCH_LOOP_BACKOFF_MAX: '0ms',
