@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Builds dist/sea/drainwatch-shim: the worker shim as one self-contained executable (a Node
 // single executable application), for worker images that have no Node. Steps: bundle
-// worker-shim/main.ts and its dependencies into one CommonJS file (Node 20 runs only CommonJS
-// as a SEA main), make the SEA blob, copy this node binary, strip it, inject the blob.
+// worker-shim/main.ts and its dependencies into one CommonJS file (scripts/bundle.mjs, the same
+// bundler as dist/bundle/; Node 20 runs only CommonJS as a SEA main), make the SEA blob, copy
+// this node binary, strip it, inject the blob.
 // Also puts drainwatch-install-shim beside it (the init container's copy command).
 // Usage: npm run build:sea [-- --out DIR]   (default DIR: dist/sea; exits non-zero on the first
 // failed step)
@@ -10,14 +11,12 @@
 import { spawnSync } from 'node:child_process';
 import { chmod, copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative, resolve } from 'node:path';
+
+import { bundleProgram, ROOT } from './bundle.mjs';
 
 const require = createRequire(import.meta.url);
-const esbuild = require('esbuild');
 const { inject } = require('postject');
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 function outDir(argv) {
   if (argv.length === 0) return join(ROOT, 'dist', 'sea');
@@ -37,25 +36,6 @@ const INSTALLER = join(OUT_DIR, 'drainwatch-install-shim');
 // The fuse Node 20 looks for to know that a blob was injected (documented in Node's SEA docs).
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
-// The shim's entrypoint ends with `process.exit(await main())`. Top-level await cannot be
-// expressed in CommonJS, so for the bundle only, that one statement becomes the equivalent
-// promise chain. Any other top-level await still fails the bundle with esbuild's own error.
-const EXIT_WITH_AWAIT = /^process\.exit\(await (\w+)\(\)\);$/m;
-const entryWithoutTopLevelAwait = {
-  name: 'entry-without-top-level-await',
-  setup(build) {
-    build.onLoad({ filter: /worker-shim[\\/]main\.ts$/ }, async (args) => {
-      const source = await readFile(args.path, 'utf8');
-      const contents = source.replace(
-        EXIT_WITH_AWAIT,
-        '$1().then((code) => process.exit(code), (err) => {\n' +
-          '  console.error(err);\n  process.exit(1);\n});',
-      );
-      return { contents, loader: 'ts' };
-    });
-  },
-};
-
 function step(name, started) {
   console.log(`${name.padEnd(34)} ${String(Date.now() - started).padStart(6)} ms`);
 }
@@ -71,16 +51,7 @@ async function main() {
   for (const file of [BUNDLE, BLOB, CONFIG, BINARY, INSTALLER]) await rm(file, { force: true });
 
   let started = Date.now();
-  await esbuild.build({
-    entryPoints: [ENTRY],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    outfile: BUNDLE,
-    plugins: [entryWithoutTopLevelAwait],
-    logLevel: 'warning',
-  });
+  await bundleProgram(ENTRY, BUNDLE);
   step(`bundle ${relative(ROOT, BUNDLE)}`, started);
 
   started = Date.now();
