@@ -4,7 +4,7 @@
 # Build: docker build -t drainwatch:0.1.0 .   (or: npm run image:build, with podman)
 # The base is pinned by tag; pin it by digest too in production (docs/image.md).
 
-# ---- build: compile with dev dependencies, bundle the SEA shim, pack the package ----
+# ---- build: compile with dev dependencies, bundle both programs and the SEA shim ----
 FROM node:20-bookworm-slim AS build
 WORKDIR /src
 # binutils for `strip`, which makes the self-contained shim 12 MB smaller.
@@ -18,15 +18,13 @@ COPY tsconfig.json ./
 COPY common ./common
 COPY sidecar ./sidecar
 COPY worker-shim ./worker-shim
-COPY scripts/sea-build.mjs scripts/sea-install-shim.sh ./scripts/
-# npm pack keeps exactly what package.json "files" lists, the same tarball that is published.
+COPY scripts/bundle.mjs scripts/sea-build.mjs scripts/sea-install-shim.sh ./scripts/
+# npm run build = tsc, then scripts/bundle.mjs: each program as one executable CommonJS file
+# with its dependencies inlined (dist/bundle/), so the runtime stage needs no node_modules.
 RUN npm run build \
- && npm run build:sea \
- && mkdir /pack \
- && npm pack --pack-destination /pack \
- && mv /pack/drainwatch-*.tgz /pack/drainwatch.tgz
+ && npm run build:sea
 
-# ---- runtime: production dependencies only, non-root, tini as PID 1 ----
+# ---- runtime: the bundled programs only (no node_modules), non-root, tini as PID 1 ----
 FROM node:20-bookworm-slim AS runtime
 ARG VERSION=0.1.0
 LABEL org.opencontainers.image.title="drainwatch" \
@@ -46,21 +44,15 @@ RUN apt-get update \
 RUN groupadd --system --gid 10001 drainwatch \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin drainwatch
-WORKDIR /opt/drainwatch
 ENV NODE_ENV=production
-COPY --from=build /pack/drainwatch.tgz /tmp/drainwatch.tgz
-COPY package-lock.json ./
-# The lock file pins the production tree; --omit=dev leaves typescript, esbuild and the rest out.
-RUN tar -xzf /tmp/drainwatch.tgz --strip-components=1 -C /opt/drainwatch \
- && rm /tmp/drainwatch.tgz \
- && npm ci --omit=dev --no-audit --no-fund \
- && npm cache clean --force \
- && chmod 0755 dist/sidecar/main.js dist/worker-shim/main.js \
- && ln -s /opt/drainwatch/dist/sidecar/main.js /usr/local/bin/drainwatch-sidecar \
- && ln -s /opt/drainwatch/dist/worker-shim/main.js /usr/local/bin/drainwatch-shim
+# The bundles inline every dependency; THIRD-PARTY-NOTICES.txt carries the inlined packages'
+# licences. The self-contained shim is for worker images without Node.
+COPY --from=build /src/dist/bundle/ /opt/drainwatch/
 COPY --from=build /src/dist/sea/drainwatch-shim /src/dist/sea/drainwatch-install-shim \
      /usr/local/lib/drainwatch/
-RUN ln -s /usr/local/lib/drainwatch/drainwatch-install-shim /usr/local/bin/drainwatch-install-shim
+RUN ln -s /opt/drainwatch/drainwatch-sidecar.cjs /usr/local/bin/drainwatch-sidecar \
+ && ln -s /opt/drainwatch/drainwatch-shim.cjs /usr/local/bin/drainwatch-shim \
+ && ln -s /usr/local/lib/drainwatch/drainwatch-install-shim /usr/local/bin/drainwatch-install-shim
 USER 10001:10001
 EXPOSE 9797
 # The sidecar treats SIGTERM as "start draining" and exits on its own when the worker is done.

@@ -55,18 +55,23 @@ test('a missing STOPSIGNAL, EXPOSE or OCI label is rejected', () => {
   assertProblem(broken(label, ''), 'LABEL org.opencontainers.image.licenses is missing');
 });
 
-test('dev dependencies in the runtime stage are rejected', () => {
-  const problems = broken('npm ci --omit=dev --no-audit', 'npm ci --no-audit');
-  assertProblem(problems, 'must use --omit=dev');
-  const modules = 'COPY --from=build /src/node_modules ./node_modules';
-  const copied = broken('COPY package-lock.json ./', modules);
+test('npm packages or node_modules in the runtime stage are rejected', () => {
+  const install = broken('USER 10001:10001', 'RUN npm ci --omit=dev\nUSER 10001:10001');
+  assertProblem(install, 'installs npm packages in the runtime stage');
+  const bundles = 'COPY --from=build /src/dist/bundle/ /opt/drainwatch/';
+  const copied = broken(bundles, 'COPY --from=build /src/node_modules ./node_modules');
   assertProblem(copied, 'copies node_modules from another stage');
+  assertProblem(copied, 'the bundles (dist/bundle/) are not copied');
 });
 
-test('a runtime stage without tini or the program symlinks is rejected', () => {
+test('a runtime stage without tini or the symlinks to the bundles is rejected', () => {
   assertProblem(broken('--no-install-recommends tini', '--no-install-recommends curl'), 'tini');
-  const link = 'ln -s /opt/drainwatch/dist/worker-shim/main.js /usr/local/bin/drainwatch-shim';
+  const link = 'ln -s /opt/drainwatch/drainwatch-shim.cjs /usr/local/bin/drainwatch-shim';
   assertProblem(broken(link, 'true'), 'no symlink /usr/local/bin/drainwatch-shim');
+  const unbundled = 'ln -s /opt/drainwatch/dist/sidecar/main.js /usr/local/bin/drainwatch-sidecar';
+  const bundled = 'ln -s /opt/drainwatch/drainwatch-sidecar.cjs /usr/local/bin/drainwatch-sidecar';
+  assertProblem(broken(bundled, unbundled),
+    'points at /opt/drainwatch/dist/sidecar/main.js, not the bundle');
 });
 
 test('a base image other than the pinned node tag is rejected', () => {
