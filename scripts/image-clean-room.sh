@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Reproduces the runtime stage of the Dockerfile without a container engine: in a temp dir it
-# unpacks the packed package (npm pack, as the build stage does), installs production
-# dependencies only from the lock file (npm ci --omit=dev), makes the /usr/local/bin symlinks,
-# and runs both programs from there: drainwatch-sidecar must answer /healthz and exit 0 when
-# released, drainwatch-shim -- true must exit 0, and no dev dependency may be present.
-# Usage: npm run image:clean-room   (needs the npm registry or a warm npm cache, and curl)
+# puts the bundles (scripts/bundle.mjs, as the build stage's npm run build makes them) where
+# the image has them, with no node_modules anywhere, makes the /usr/local/bin symlinks, and
+# runs both programs through them: drainwatch-sidecar must answer /healthz and exit 0 when
+# released, drainwatch-shim -- true must exit 0.
+# Usage: npm run image:clean-room   (needs curl; no network)
 #   KEEP=1        keep the temp dir
-#   SKIP_BUILD=1  use the dist/ already built instead of running npm run build (the test suite
-#                 sets it: rebuilding dist/ under running tests would break them)
+#   SKIP_BUILD=1  bundle the dist/ already compiled instead of running npm run build first (the
+#                 test suite sets it: rebuilding dist/ under running tests would break them)
 set -o errexit -o nounset -o pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,27 +39,26 @@ elapsed() { echo "$(( ($(date +%s%N) - started) / 1000000 )) ms"; }
 
 echo "clean room: $room"
 if [ "${SKIP_BUILD:-0}" != 1 ]; then npm run --silent build; fi
-mkdir -p "$room/pack" "$app" "$bin"
-npm pack --silent --pack-destination "$room/pack" >/dev/null
-tar -xzf "$room"/pack/drainwatch-*.tgz --strip-components=1 -C "$app"
-cp package-lock.json "$app/"
-(cd "$app" && NODE_ENV=production npm ci --omit=dev --no-audit --no-fund --prefer-offline --silent)
-chmod 0755 "$app/dist/sidecar/main.js" "$app/dist/worker-shim/main.js"
-ln -s "$app/dist/sidecar/main.js" "$bin/drainwatch-sidecar"
-ln -s "$app/dist/worker-shim/main.js" "$bin/drainwatch-shim"
-echo "installed (npm pack + npm ci --omit=dev): $(elapsed)"
+mkdir -p "$app" "$bin"
+node scripts/bundle.mjs --out "$app" >/dev/null
+ln -s "$app/drainwatch-sidecar.cjs" "$bin/drainwatch-sidecar"
+ln -s "$app/drainwatch-shim.cjs" "$bin/drainwatch-shim"
+echo "installed (bundles + symlinks): $(elapsed)"
 
-for dev in typescript esbuild postject kubernetes-models yaml amqplib dockerfile-utils @types; do
-  [ ! -e "$app/node_modules/$dev" ] || fail "dev dependency $dev is installed"
+# Node looks for packages in node_modules of the program's directory and every parent: none
+# may exist, so that a dependency the bundle failed to inline cannot be found by chance.
+dir="$app"
+while :; do
+  [ ! -e "$dir/node_modules" ] || fail "$dir/node_modules exists; the check needs none"
+  [ "$dir" != / ] || break
+  dir=$(dirname "$dir")
 done
-for prod in chokidar fastify pino prom-client; do
-  [ -e "$app/node_modules/$prod" ] || fail "production dependency $prod is missing"
-done
-echo "node_modules: $(du -sh "$app/node_modules" | cut -f1), production dependencies only"
+echo "no node_modules in $app or any parent; $(du -sh "$app" | cut -f1) in all"
 
-# Run from / with only the room's bin dir and the system on PATH: nothing from the repository
-# (its node_modules, its dist) can be picked up.
+# Run from / with only the room's bin dir and the system on PATH, and no NODE_PATH: nothing
+# from the repository (its node_modules, its dist) can be picked up.
 export PATH="$bin:/usr/local/bin:/usr/bin:/bin"
+unset NODE_PATH
 cd /
 
 DRAINWATCH_DIR="$room/shim-share" drainwatch-shim -- true >"$room/shim.log" \
