@@ -3,11 +3,10 @@
 // built programs and the fixture worker, a file queue, and waits on podsim events and on the
 // JSON log lines of the containers (handshakes, never sleeps).
 
-import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { TestContext } from 'node:test';
 
+import { writeBins } from '../../demo/bins.js';
 import { createQueue, publish, readDone, type Message } from '../../demo/file-queue.js';
 import {
   Simulation, type ContainerLogLine, type PodsimEvent, type SimulationOptions,
@@ -79,30 +78,13 @@ export function setGraceSeconds(objects: K8sObject[], seconds: number): void {
   podSpecOf(objects).terminationGracePeriodSeconds = seconds;
 }
 
-/** The commands the manifests name, each mapped to a file run directly by node (no shell). */
+/** The commands the manifests name, mapped to the built programs and the fixtures. */
 const PROGRAMS: Record<string, string> = {
   'drainwatch-shim': join(ROOT, 'dist', 'worker-shim', 'main.js'),
   'drainwatch-sidecar': join(ROOT, 'dist', 'sidecar', 'main.js'),
   'queue-worker': join(FIXTURES, 'scenario-worker.js'),
   'scenario-proxy': join(FIXTURES, 'scenario-proxy.js'),
 };
-
-/**
- * Writes the bin directory put first on every container's PATH. Each entry is a script with
- * node's absolute path as its interpreter, so nothing here needs a shell. `node` and podsim's
- * `setpriv` are linked in for containers whose PATH is only this directory.
- */
-export async function writeBins(dir: string): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  for (const [name, target] of Object.entries(PROGRAMS)) {
-    const script = `#!${process.execPath}\nimport(${JSON.stringify(pathToFileURL(target).href)});\n`;
-    await writeFile(join(dir, name), script);
-    await chmod(join(dir, name), 0o755);
-  }
-  await symlink(process.execPath, join(dir, 'node'));
-  await symlink('/usr/bin/setpriv', join(dir, 'setpriv'));
-  return dir;
-}
 
 export interface ParsedLine {
   t: number;
@@ -237,7 +219,7 @@ export async function startScenario(
   options: ScenarioOptions = {},
 ): Promise<Scenario> {
   const dir = await tempDir(t, 'drainwatch-scenario-');
-  const bins = await writeBins(join(dir, 'bin'));
+  const bins = await writeBins(join(dir, 'bin'), PROGRAMS);
   const queue = createQueue(join(dir, 'queue'));
   for (const message of options.publish ?? []) publish(queue, message);
   const simulationOptions: SimulationOptions = {
