@@ -1,5 +1,6 @@
-// Scenarios 1, 2 and 8: a rolling update of the reference Deployment, classic sidecar (k8s/classic)
-// and native sidecar (k8s/native), with idle workers and with a worker in the middle of a task.
+// Scenarios 1, 2 and 8: a rolling update of the reference Deployment, with idle workers and with
+// a worker in the middle of a task, defined once for a variant (k8s/classic or k8s/native) and
+// run by one test file per variant, so that the two run in parallel.
 // Patched: replicas 2 (fewer processes on a small machine; the rollout logic is the same).
 
 import assert from 'node:assert/strict';
@@ -31,7 +32,7 @@ function assertClean(scenario: Scenario, pod: string): void {
   assertNothingKilled(scenario, pod);
 }
 
-for (const variant of ['classic', 'native']) {
+export function defineRollingUpdateTests(variant: string): void {
   test(`${variant}: each idle old pod leaves Terminating promptly in a rolling update`, { skip },
     async (t) => {
       const scenario = await startDeployment(t, variant);
