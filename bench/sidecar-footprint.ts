@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
 
 import { ROOT, SIDECAR_BIN } from '../test/helpers.js';
 import { freePort, median, printTable } from './sidecar-support.js';
@@ -61,16 +62,17 @@ function sidecar(dir: string, script: string) {
       DRAINWATCH_HOST: '127.0.0.1' } }));
 }
 
+type Bundler = typeof import('../scripts/bundle.mjs');
+
 /**
- * The same program as one esbuild bundle: one file to read and compile instead of ~200
- * modules. Built here for comparison only; the shipped entry point stays dist/sidecar/main.js.
+ * The sidecar as the image runs it: one file from scripts/bundle.mjs (the shared bundler,
+ * built into the temp dir so that it matches the dist/ just compiled).
  */
 async function bundle(dir: string): Promise<string> {
-  const { build } = await import('esbuild');
-  const outfile = join(dir, 'sidecar-bundle.cjs');
-  await build({ entryPoints: [SIDECAR_BIN], bundle: true, platform: 'node', format: 'cjs',
-    target: 'node20', outfile, logLevel: 'error' });
-  return outfile;
+  const url = pathToFileURL(join(ROOT, 'scripts', 'bundle.mjs')).href;
+  const bundler = await import(url) as Bundler;
+  const sidecar = bundler.PROGRAMS.find((p) => p.name === 'drainwatch-sidecar')!;
+  return (await bundler.bundleProgram(sidecar.entry, join(dir, 'drainwatch-sidecar.cjs'))).outfile;
 }
 
 export async function measureFootprint() {
