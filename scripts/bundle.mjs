@@ -69,7 +69,8 @@ async function thirdPartyNotices(packageDirs) {
     const files = (await readdir(dir)).filter((f) => LICENSE_NAMES.test(f)).sort();
     const texts = await Promise.all(files.map((f) => readFile(join(dir, f), 'utf8')));
     const license = texts.length > 0 ? texts.join('\n') : `License: ${manifest.license}\n`;
-    parts.push(`${manifest.name}@${manifest.version} (${manifest.license})\n\n${license.trim()}\n`);
+    const title = `${manifest.name}@${manifest.version} (${manifest.license})`;
+    parts.push(`${title}\n\n${license.trim()}\n`);
   }
   return `Third-party packages inlined in the drainwatch bundles\n\n${parts.join('\n---\n\n')}`;
 }
