@@ -39,7 +39,8 @@ function sidecarEnv(dir: string, extra: Record<string, string> = {}) {
 
 test('each bundle keeps the node shebang, is executable and has no node_modules to lean on',
   async () => {
-    assert.deepEqual(await nodeModulesAbove(outDir), []);
+    assert.deepEqual(await nodeModulesAbove(outDir), [],
+      'a node_modules above the temp dir would hide a dependency the bundle does not inline');
     for (const file of [SIDECAR, SHIM]) {
       const firstLine = (await readFile(file, 'utf8')).split('\n', 1)[0];
       assert.equal(firstLine, '#!/usr/bin/env node', file);
