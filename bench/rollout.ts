@@ -6,7 +6,7 @@
 // interrupted no task and no configuration lost a message. docs/benchmark.md has the method.
 
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, release, tmpdir, totalmem, type } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,10 +61,13 @@ async function environment(): Promise<Environment> {
 
 async function runAll(options: Readonly<RolloutBenchOptions>): Promise<RunMetrics[]> {
   const work = await mkdtemp(join(tmpdir(), 'drainwatch-bench-rollout-'));
+  // Not under /tmp: the shell pattern's pods mount their own /tmp over the node's, and the
+  // programs on their PATH must stay visible.
+  const binDir = await mkdtemp(join(ROOT, 'dist', 'bench', 'rollout-bin-'));
   const context = {
     root: ROOT,
     manifestsDir: join(ROOT, 'bench', 'manifests'),
-    binDir: join(work, 'bin'),
+    binDir,
     logsRoot: join(work, 'logs'),
   };
   await writeBinDir(ROOT, context.binDir);
@@ -82,6 +85,7 @@ async function runAll(options: Readonly<RolloutBenchOptions>): Promise<RunMetric
         (result.problems.length > 0 ? `; ${result.problems.join('; ')}` : ''));
     }
   }
+  await rm(binDir, { recursive: true, force: true });
   return metrics;
 }
 
@@ -100,7 +104,10 @@ async function writeResults(
   return stem;
 }
 
-/** The short run's assertions: safety only, never time. */
+/**
+ * The short run's assertions: safety only, never time. A bound that ran out in any
+ * configuration fails too: the figures of a run that did not finish mean nothing.
+ */
 function shortRunFailures(summaries: readonly Summary[]): string[] {
   const failures: string[] = [];
   for (const s of summaries) {
@@ -108,9 +115,8 @@ function shortRunFailures(summaries: readonly Summary[]): string[] {
     if (configuration(s.configuration).drainwatch && s.interrupted > 0) {
       failures.push(`${s.configuration} interrupted ${s.interrupted} task(s)`);
     }
-    if (configuration(s.configuration).drainwatch && s.problems.length > 0) {
-      failures.push(`${s.configuration}: ${s.problems.join('; ')}`);
-    }
+    if (s.published === 0) failures.push(`${s.configuration} published nothing`);
+    if (s.problems.length > 0) failures.push(`${s.configuration}: ${s.problems.join('; ')}`);
   }
   return failures;
 }
