@@ -35,7 +35,7 @@ test('a task longer than the grace period is cut off by SIGKILL and the logs say
     scenario.publish({ id: 'endless-task', releaseFile: join(scenario.dir, 'never') });
     const { pod } = await scenario.waitLine({ event: 'fixture.task_started' });
 
-    await scenario.simulation.deletePod(pod);
+    await scenario.deletePod(pod);
 
     const terminating = scenario.eventsWhere({ event: 'PodTerminating', pod })[0]!;
     const kill = scenario.eventsWhere({ event: 'Signal', pod, container: 'worker',

@@ -24,7 +24,7 @@ test('a worker without a shell drains through its preStop httpGet alone', { skip
   scenario.publish({ id: 'shell-free-task', releaseFile: release });
   const { pod } = await scenario.waitLine({ event: 'fixture.task_started' });
 
-  const deletion = scenario.simulation.deletePod(pod);
+  const deletion = scenario.deletePod(pod);
   await scenario.waitEvent({ event: 'PreStopHookStarted', pod, container: 'worker' });
   await scenario.waitLine({ pod, event: 'drain.started', busy: true });
   await writeFile(release, '');

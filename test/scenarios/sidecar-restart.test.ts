@@ -19,9 +19,8 @@ test('a restarted sidecar recovers the busy worker from the directory and drains
     scenario.publish({ id: 'survivor-task', releaseFile: release });
     const { pod } = await scenario.waitLine({ event: 'fixture.task_started' });
     const shim = await scenario.waitLine({ pod, event: 'shim.started' });
-    const sidecar = scenario.eventsWhere({ event: 'Started', pod, container: 'drainwatch' })[0]!;
 
-    process.kill(sidecar.pid as number, 'SIGKILL');
+    scenario.killContainer(pod, 'drainwatch', 'drainwatch-sidecar');
     const restarted = await scenario.waitEvent({ event: 'Started', pod, container: 'drainwatch',
       restartCount: 1 });
     // The restarted process reads the worker's state from the directory: same instance, busy.
@@ -31,7 +30,7 @@ test('a restarted sidecar recovers the busy worker from the directory and drains
     assert.equal(recovered.state, 'busy', scenario.dump());
     await scenario.waitEvent({ event: 'PodReady', pod, ready: true });
 
-    const deletion = scenario.simulation.deletePod(pod);
+    const deletion = scenario.deletePod(pod);
     const drain = await scenario.waitLineWhere((l) => l.pod === pod && l.event === 'drain.started',
       'drain.started');
     assert.equal(drain.busy, true, scenario.dump());

@@ -3,6 +3,7 @@
 // built programs and the fixture worker, a file queue, and waits on podsim events and on the
 // JSON log lines of the containers (handshakes, never sleeps).
 
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 
@@ -169,6 +170,33 @@ export class Scenario {
     } catch (err) {
       throw new Error(`${(err as Error).message}\n${this.dump()}`);
     }
+  }
+
+  /** Deletes a pod as kubectl delete does, and waits (bounded) until it is gone. */
+  async deletePod(pod: string, boundMs = BOUND_MS): Promise<PodsimEvent> {
+    void this.simulation.deletePod(pod);
+    return this.waitEvent({ event: 'PodDeleted', pod }, boundMs);
+  }
+
+  /**
+   * SIGKILLs the main process of a container, as the kernel does to an OOM-killed container.
+   * The pid comes from podsim's Started event; it is checked against /proc first, so that a pid
+   * from another pid namespace can never hit an unrelated process of the machine.
+   */
+  killContainer(pod: string, container: string, program: string): void {
+    const started = this.eventsWhere({ event: 'Started', pod, container }).at(-1);
+    const pid = Number(started?.pid);
+    let commandLine = '';
+    try {
+      commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      // The process is gone or the pid is not a host pid: refused below.
+    }
+    if (!commandLine.includes(program)) {
+      throw new Error(`container ${container} of ${pod}: pid ${pid} is not ${program} on this ` +
+        `machine (its command line is "${commandLine.replaceAll('\0', ' ')}")`);
+    }
+    process.kill(pid, 'SIGKILL');
   }
 
   /** Milliseconds from PodTerminating to PodDeleted (the pod must be gone). */

@@ -36,7 +36,7 @@ test('a crashed worker container restarts and the sidecar does not exit on its m
     assert.equal(scenario.eventsWhere({ event: 'Started', pod, container: 'drainwatch' }).length,
       1, scenario.dump());
 
-    await scenario.simulation.deletePod(pod);
+    await scenario.deletePod(pod);
 
     assert.ok(scenario.terminationMs(pod) < PROMPT_MS, scenario.dump());
     const sidecarExit = scenario.eventsWhere({ event: 'Exited', pod, container: 'drainwatch' });

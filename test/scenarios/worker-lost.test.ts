@@ -20,13 +20,12 @@ test('the sidecar exits within the heartbeat timeout when the worker is SIGKILLe
     await scenario.waitEvent({ event: 'RolloutComplete', revision: 1 });
     scenario.publish({ id: 'doomed-task', releaseFile: join(scenario.dir, 'never') });
     const { pod } = await scenario.waitLine({ event: 'fixture.task_started' });
-    const shim = scenario.eventsWhere({ event: 'Started', pod, container: 'worker' })[0]!;
 
-    const deletion = scenario.simulation.deletePod(pod);
+    const deletion = scenario.deletePod(pod);
     await scenario.waitLine({ pod, event: 'drain.started', busy: true });
     // What the kernel does to an OOM-killed container: SIGKILL, no handler runs. The shim is
     // the container's main process; the fixture worker dies with it.
-    process.kill(shim.pid as number, 'SIGKILL');
+    scenario.killContainer(pod, 'worker', 'drainwatch-shim');
     const killedAt = (await scenario.waitEvent({ event: 'Exited', pod, container: 'worker' })).t;
     await deletion;
 

@@ -29,7 +29,7 @@ test('a wrapped process that ignores SIGTERM is held until the worker is done, t
     scenario.publish({ id: 'proxied-task', releaseFile: release });
     const { pod } = await scenario.waitLine({ event: 'fixture.task_started' });
 
-    const deletion = scenario.simulation.deletePod(pod);
+    const deletion = scenario.deletePod(pod);
     await scenario.waitLine({ pod, event: 'drain.started', busy: true });
     await writeFile(release, '');
     const completed = await scenario.waitLine({ pod, event: 'fixture.task_completed' });
