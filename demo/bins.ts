@@ -11,7 +11,8 @@ import { pathToFileURL } from 'node:url';
 export async function writeBins(dir: string, programs: Record<string, string>): Promise<string> {
   await mkdir(dir, { recursive: true });
   for (const [name, target] of Object.entries(programs)) {
-    const script = `#!${process.execPath}\nimport(${JSON.stringify(pathToFileURL(target).href)});\n`;
+    const url = JSON.stringify(pathToFileURL(target).href);
+    const script = `#!${process.execPath}\nimport(${url});\n`;
     await writeFile(join(dir, name), script);
     await chmod(join(dir, name), 0o755);
   }

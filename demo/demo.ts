@@ -89,7 +89,7 @@ export class Demo {
     });
     simulation.loadText(manifest, 'k8s/classic');
 
-    print(`Starting ${REPLICAS} worker pods (worker + drainwatch sidecar each) in the emulator...`);
+    print(`Starting ${REPLICAS} pods (worker + drainwatch sidecar each) in the emulator...`);
     await simulation.start();
     await simulation.waitRolloutComplete('queue-worker', WAIT_MS);
     const oldPods = simulation.pods.map((p) => p.name);
@@ -114,7 +114,9 @@ export class Demo {
     for (const line of renderSummary(summary)) print(line);
     print('');
     print('Pods:');
-    for (const pod of simulation.allPods) print(`  ${this.#timeline.labelOf(pod.name)}  ${pod.name}`);
+    for (const pod of simulation.allPods) {
+      print(`  ${this.#timeline.labelOf(pod.name)}  ${pod.name}`);
+    }
     return summary.every((p) => !p.interrupted);
   }
 

@@ -28,7 +28,9 @@ export interface DoneRecord {
 
 /** Creates the queue's folders; returns `dir`. */
 export function createQueue(dir: string): string {
-  for (const folder of ['ready', 'taken', 'done']) mkdirSync(join(dir, folder), { recursive: true });
+  for (const folder of ['ready', 'taken', 'done']) {
+    mkdirSync(join(dir, folder), { recursive: true });
+  }
   return dir;
 }
 

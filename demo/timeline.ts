@@ -78,7 +78,9 @@ export class Timeline {
 
   takeEvent(event: PodsimEvent): void {
     const what = EVENTS[event.event]?.(event);
-    if (what !== undefined) this.entries.push({ t: event.t, pod: event.pod, who: 'kubelet', what });
+    if (what === undefined) return;
+    const who = event.event.startsWith('Rollout') ? 'deployment' : 'kubelet';
+    this.entries.push({ t: event.t, pod: event.pod, who, what });
   }
 
   takeLog(line: ContainerLogLine): void {
