@@ -4,6 +4,7 @@
 // goes the moment it ends. The merged timeline and a summary per old pod are printed.
 
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -25,6 +26,21 @@ const TASK_MS = 25_000;
 const WAIT_MS = 60_000;
 
 export type Print = (line: string) => void;
+
+/** What the emulator runs on the host, and the Debian package of each. */
+const HOST_COMMANDS: Record<string, string> = { ip: 'iproute2', unshare: 'util-linux',
+  setpriv: 'util-linux' };
+
+/** Throws an error naming the packages to install when a command the emulator needs is missing. */
+function checkHostCommands(): void {
+  const dirs = (process.env.PATH ?? '').split(':').filter((d) => d !== '');
+  const missing = Object.keys(HOST_COMMANDS)
+    .filter((command) => !dirs.some((d) => existsSync(join(d, command))));
+  if (missing.length === 0) return;
+  const packages = [...new Set(missing.map((c) => HOST_COMMANDS[c]))].join(' ');
+  throw new Error(`the emulator needs ${missing.join(', ')} on PATH; install them with ` +
+    `\`apt-get install ${packages}\` (or scripts/setup-system.sh), then run the demo again`);
+}
 
 /** `kubectl kustomize k8s/classic`, or the base file as it is when kubectl is not installed. */
 async function loadManifest(print: Print): Promise<string> {
@@ -69,6 +85,7 @@ export class Demo {
   /** Runs the demo; resolves with true when no task was interrupted. */
   async run(): Promise<boolean> {
     const print = this.#print;
+    checkHostCommands();
     const reason = Simulation.namespacesUnavailableReason();
     if (reason) throw new Error(`the demo needs per-pod namespaces (${reason}); run it as root`);
     this.#dir = await mkdtemp(join(tmpdir(), 'drainwatch-demo-'));
