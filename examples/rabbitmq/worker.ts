@@ -49,6 +49,9 @@ class QueueWorker {
   #setup: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
   #cancelling: Promise<void> | undefined;
+  #cancelled = false;
+  /** The channel's close, once started (see #closeWithLastAck). */
+  #channelClosing: Promise<void> | undefined;
   #waitTimer: NodeJS.Timeout | undefined;
   readonly #stopped: Promise<StopReason>;
   #resolveStopped: (reason: StopReason) => void = () => {};
@@ -109,7 +112,7 @@ class QueueWorker {
     // Close the channel first and wait for the broker's answer: that is what guarantees our
     // last ack arrived. Closing only the connection can lose that ack, and with it the task:
     // the message would come back and be done twice.
-    await this.#channel?.close();
+    await (this.#channelClosing ?? this.#channel?.close());
     await this.#model?.close();
     this.#log.info({ event: 'worker.stopped', reason, handled: this.#handled },
       'worker stopped cleanly');
@@ -124,7 +127,9 @@ class QueueWorker {
     const channel = this.#channel;
     const tag = this.#consumerTag;
     if (channel === undefined || tag === undefined) return Promise.resolve();
-    this.#cancelling ??= channel.cancel(tag).then(() => {});
+    this.#cancelling ??= channel.cancel(tag).then(() => {
+      this.#cancelled = true;
+    });
     return this.#cancelling;
   }
 
@@ -162,11 +167,26 @@ class QueueWorker {
     try {
       await sleep(durationMs);
       channel.ack(message);
+      this.#closeWithLastAck(channel);
       this.#log.info({ event: 'task.finished', ...ledger, durationMs }, 'task finished');
     } finally {
       // After the ack: a drain that sees the worker idle finds the message settled.
       task.end();
     }
+  }
+
+  /**
+   * When this was the last task (a drain has begun, or the message count is reached) and the
+   * consumer is already cancelled, starts closing the channel in the same tick as the ack, so
+   * both frames leave together. Sent apart, the close can wait up to 40 ms behind the ack for
+   * a delayed TCP acknowledgement wherever Nagle's algorithm is on along the way (a proxy).
+   */
+  #closeWithLastAck(channel: Channel): void {
+    const last = this.#options.messageCount > 0 && this.#handled >= this.#options.messageCount;
+    if (!this.#cancelled || (this.#stopping === undefined && !last)) return;
+    this.#channelClosing = channel.close();
+    // Awaited by #stop; a failure here is reported there.
+    this.#channelClosing.catch(() => {});
   }
 
   /** The length the publisher asked for (the benchmark's fixed workload), or a random one. */
