@@ -102,7 +102,7 @@ export class Demo {
     simulation.onEvent((event) => this.#take(event));
     simulation.onLog((line) => {
       if (line.line.includes('"task.finished"')) this.#taskFinishedMs.set(line.pod, line.t);
-      this.#timeline.takeLog(line);
+      this.#timeline.takeLog(line, Date.now() - simulation.log.now());
     });
     simulation.loadText(manifest, 'k8s/classic');
 

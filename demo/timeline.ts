@@ -83,7 +83,12 @@ export class Timeline {
     this.entries.push({ t: event.t, pod: event.pod, who, what });
   }
 
-  takeLog(line: ContainerLogLine): void {
+  /**
+   * `wallClockAtZeroMs` is the wall-clock time of the emulator's t = 0: a line that carries its
+   * own `time` (the programs' pino lines) is placed by it, since output from two containers can
+   * reach the emulator in a different order than it was written.
+   */
+  takeLog(line: ContainerLogLine, wallClockAtZeroMs: number): void {
     let fields: Record<string, unknown>;
     try {
       fields = JSON.parse(line.line) as Record<string, unknown>;
@@ -91,9 +96,10 @@ export class Timeline {
       return;
     }
     const what = typeof fields.event === 'string' ? LOG_LINES[fields.event]?.(fields) : undefined;
-    if (what !== undefined) {
-      this.entries.push({ t: line.t, pod: line.pod, who: line.container, what });
-    }
+    if (what === undefined) return;
+    const written = typeof fields.time === 'string' ? Date.parse(fields.time) : NaN;
+    const t = Number.isNaN(written) ? line.t : written - wallClockAtZeroMs;
+    this.entries.push({ t, pod: line.pod, who: line.container, what });
   }
 
   /** The entries from `fromMs` on, one aligned line each. */
