@@ -4,7 +4,8 @@
 // with tasksCutOff and exit code 4.
 //
 // Where the count lives: drainwatch_sidecar_tasks_cut_off_total is incremented at the drain
-// timeout, but the sidecar exits right after, so no scrape can be relied on to see it. The
+// timeout, but the sidecar exits right after, so no scrape can be relied on to see it (a scrape
+// during the drain, checked here, shows the busy worker and a count of 0). The
 // durable record is the sidecar's last log lines (sidecar.released: reason "drain-timeout",
 // tasksCutOff) and its container's exit code 4, which the kubelet keeps in the pod status
 // (lastState.terminated.exitCode, exported by kube-state-metrics). This test checks both.
@@ -35,7 +36,16 @@ test('a task longer than the grace period is cut off by SIGKILL and the logs say
     scenario.publish({ id: 'endless-task', releaseFile: join(scenario.dir, 'never') });
     const { pod } = await scenario.waitLine({ event: 'fixture.task_started' });
 
-    await scenario.deletePod(pod);
+    const deletion = scenario.deletePod(pod);
+    await scenario.waitLine({ pod, event: 'drain.started', busy: true });
+    // While the drain runs, /metrics shows it: a busy worker, nothing cut off yet.
+    const metrics = await scenario.getInPod(pod, 'drainwatch', 'drainwatch-sidecar', 9797,
+      '/metrics');
+    await deletion;
+
+    assert.match(metrics, /^drainwatch_sidecar_phase\{phase="draining"\} 1$/m);
+    assert.match(metrics, /^drainwatch_sidecar_worker_busy 1$/m);
+    assert.match(metrics, /^drainwatch_sidecar_tasks_cut_off_total 0$/m);
 
     const terminating = scenario.eventsWhere({ event: 'PodTerminating', pod })[0]!;
     const kill = scenario.eventsWhere({ event: 'Signal', pod, container: 'worker',

@@ -3,9 +3,11 @@
 // built programs and the fixture worker, a file queue, and waits on podsim events and on the
 // JSON log lines of the containers (handshakes, never sleeps).
 
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { promisify } from 'node:util';
 
 import { writeBins } from '../../demo/bins.js';
 import { createQueue, publish, readDone, type Message } from '../../demo/file-queue.js';
@@ -184,6 +186,25 @@ export class Scenario {
    * from another pid namespace can never hit an unrelated process of the machine.
    */
   killContainer(pod: string, container: string, program: string): void {
+    process.kill(this.#hostPid(pod, container, program), 'SIGKILL');
+  }
+
+  /**
+   * GETs `path` on a port of the pod's own network, as a client inside the pod would (the pod
+   * network is not reachable from the host): node runs the request in the network namespace of
+   * the container's main process. Resolves with the body; rejects on a non-200 answer.
+   */
+  async getInPod(pod: string, container: string, program: string, port: number, path: string) {
+    const pid = this.#hostPid(pod, container, program);
+    const script = `fetch('http://127.0.0.1:${port}${path}').then(async (r) => {` +
+      'process.stdout.write(await r.text()); process.exitCode = r.status === 200 ? 0 : 1; })';
+    const { stdout } = await promisify(execFile)('nsenter', ['--target', String(pid), '--net',
+      '--', process.execPath, '-e', script], { timeout: 20_000 });
+    return stdout;
+  }
+
+  /** The host pid of a container's main process, checked against /proc. */
+  #hostPid(pod: string, container: string, program: string): number {
     const started = this.eventsWhere({ event: 'Started', pod, container }).at(-1);
     const pid = Number(started?.pid);
     let commandLine = '';
@@ -196,7 +217,7 @@ export class Scenario {
       throw new Error(`container ${container} of ${pod}: pid ${pid} is not ${program} on this ` +
         `machine (its command line is "${commandLine.replaceAll('\0', ' ')}")`);
     }
-    process.kill(pid, 'SIGKILL');
+    return pid;
   }
 
   /** Milliseconds from PodTerminating to PodDeleted (the pod must be gone). */
