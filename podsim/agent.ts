@@ -6,12 +6,15 @@
 // started, when stdin closes. This file is an entrypoint: it owns its process.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import {
+  accessSync, constants as fsConstants, mkdirSync, openSync, readdirSync, readFileSync,
+  readlinkSync,
+} from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { constants } from 'node:os';
-import { basename, dirname } from 'node:path';
+import { basename, delimiter, dirname, isAbsolute, join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 import type {
@@ -32,6 +35,38 @@ interface Container {
 
 const containers = new Map<string, Container>();
 const execsByContainer = new Map<string, Set<ChildProcess>>();
+
+/**
+ * The agent's own tools, found on the agent's PATH once at start: a container's PATH (which
+ * may lack /usr/bin) only decides how the container's own command is found.
+ */
+interface Tools {
+  setpriv: string;
+  ip: string;
+  mount: string;
+}
+
+let tools: Tools | undefined;
+
+function findTool(name: string): string {
+  const path = process.env.PATH ?? '';
+  for (const dir of path.split(delimiter)) {
+    if (!isAbsolute(dir)) continue;
+    try {
+      accessSync(join(dir, name), fsConstants.X_OK);
+      return join(dir, name);
+    } catch {
+      // Not in this directory; look in the next one.
+    }
+  }
+  throw new Error(`the pod agent needs "${name}" but found no executable of that name on its ` +
+    `PATH (${JSON.stringify(path)}); install util-linux/iproute2 or run podsim with a PATH ` +
+    'that holds it');
+}
+
+function resolveTools(): Tools {
+  return { setpriv: findTool('setpriv'), ip: findTool('ip'), mount: findTool('mount') };
+}
 
 function report(message: AgentReport): void {
   process.stdout.write(`${JSON.stringify(message)}\n`);
@@ -54,15 +89,15 @@ function pinnedPath(dir: string): string {
   return `/proc/self/fd/${openSync(dir, 'r')}`;
 }
 
-function setUp(volumes: VolumeBinding[], hostPorts: HostPortBinding[]): void {
-  const lo = spawnSync('ip', ['link', 'set', 'lo', 'up'], { encoding: 'utf8' });
+function setUp(volumes: VolumeBinding[], hostPorts: HostPortBinding[], found: Tools): void {
+  const lo = spawnSync(found.ip, ['link', 'set', 'lo', 'up'], { encoding: 'utf8' });
   if (lo.status !== 0) throw new Error(`ip link set lo up failed: ${lo.stderr || lo.error}`);
   const sources = volumes.map((v) => openSync(v.hostDir, 'r'));
   const sockets = hostPorts.map((b) => `${pinnedPath(dirname(b.socket))}/${basename(b.socket)}`);
   volumes.forEach((volume, index) => {
     mkdirSync(volume.mountPath, { recursive: true });
     // The child sees the volume's directory as its fd 3, whatever a mount hides.
-    const mount = spawnSync('mount', ['--bind', '/proc/self/fd/3', volume.mountPath], {
+    const mount = spawnSync(found.mount, ['--bind', '/proc/self/fd/3', volume.mountPath], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe', sources[index]!],
     });
@@ -116,7 +151,7 @@ function forwardLines(id: string, stream: 'stdout' | 'stderr', child: ChildProce
 function spawnContainer(request: Extract<AgentRequest, { op: 'spawn' }>): void {
   const [command, ...args] = request.argv;
   // setpriv makes the container die with this agent even if the agent is SIGKILLed.
-  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', command!, ...args], {
+  const child = spawn(tools!.setpriv, ['--pdeathsig', 'KILL', '--', command!, ...args], {
     cwd: request.cwd,
     env: request.env,
     detached: true,
@@ -189,7 +224,7 @@ function signalContainer(request: Extract<AgentRequest, { op: 'signal' }>): void
 
 function runExec(request: Extract<AgentRequest, { op: 'exec' }>): void {
   const [command, ...args] = request.argv;
-  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', command!, ...args], {
+  const child = spawn(tools!.setpriv, ['--pdeathsig', 'KILL', '--', command!, ...args], {
     cwd: request.cwd,
     env: request.env,
     detached: true,
@@ -273,7 +308,8 @@ function handle(request: AgentRequest): void {
   switch (request.op) {
     case 'init':
       try {
-        setUp(request.volumes, request.hostPorts);
+        tools = resolveTools();
+        setUp(request.volumes, request.hostPorts, tools);
         report({ type: 'ready', hostPid: Number(readlinkSync('/proc/self')) });
       } catch (err) {
         report({ type: 'fatal', message: (err as Error).message });
