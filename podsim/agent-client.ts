@@ -9,9 +9,13 @@ import { fileURLToPath } from 'node:url';
 import type {
   AgentReport, AgentRequest, HostPortBinding, VolumeBinding,
 } from './agent-protocol.js';
+import { removeCgroupTree } from './container-cgroup.js';
 import { PodsimError } from './errors.js';
 
 const AGENT_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'agent.js');
+/** Bound on removing the pod's cgroup tree while the last killed processes are reaped. */
+const CGROUP_REMOVE_BOUND_MS = 5_000;
+const CGROUP_REMOVE_POLL_MS = 50;
 
 export type ActionResult = Extract<AgentReport, { type: 'result' }>;
 
@@ -85,6 +89,10 @@ export class AgentClient {
 
   /** The agent's pid on the host, once it is ready. */
   agentHostPid: number | undefined;
+  /** The pod's cgroup directory (one cgroup per container run under it), once ready. */
+  cgroup: string | undefined;
+  /** Why the pod has no per-container cgroups: then only process groups are killed. */
+  cgroupError: string | undefined;
 
   /** The pid of the sandbox's outer process (setpriv, then unshare) on the host. */
   get pid(): number | undefined {
@@ -143,8 +151,12 @@ export class AgentClient {
     });
   }
 
-  /** Closes the agent's stdin (it kills its processes and exits); SIGKILL after `boundMs`. */
-  async close(boundMs: number): Promise<boolean> {
+  /**
+   * Closes the agent's stdin (it kills its processes and exits); SIGKILL after `boundMs`.
+   * Then removes the pod's cgroups. `forced`: the bound forced the agent's end; `cgroupLeft`:
+   * a cgroup still held a process after its own bound and is left behind.
+   */
+  async close(boundMs: number): Promise<{ forced: boolean; cgroupLeft: boolean }> {
     this.#child.stdin!.end();
     let timer: NodeJS.Timeout | undefined;
     const bound = new Promise<'bound'>((resolve) => {
@@ -152,9 +164,22 @@ export class AgentClient {
     });
     const first = await Promise.race([this.exited, bound]);
     clearTimeout(timer);
-    if (first !== 'bound') return false;
-    this.#child.kill('SIGKILL');
-    await this.exited;
+    if (first === 'bound') {
+      this.#child.kill('SIGKILL');
+      await this.exited;
+    }
+    const removed = await this.#removeCgroups();
+    return { forced: first === 'bound', cgroupLeft: !removed };
+  }
+
+  /** False when a cgroup still held a process at its bound. */
+  async #removeCgroups(): Promise<boolean> {
+    if (this.cgroup === undefined) return true;
+    const deadline = Date.now() + CGROUP_REMOVE_BOUND_MS;
+    while (!removeCgroupTree(this.cgroup)) {
+      if (Date.now() > deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, CGROUP_REMOVE_POLL_MS));
+    }
     return true;
   }
 
@@ -172,6 +197,8 @@ export class AgentClient {
     switch (message.type) {
       case 'ready':
         this.agentHostPid = message.hostPid;
+        this.cgroup = message.cgroup;
+        this.cgroupError = message.cgroupError;
         this.#ready?.resolve();
         this.#ready = undefined;
         return;

@@ -45,7 +45,8 @@ export type AgentRequest =
   | { op: 'tcp'; req: number; host: string; port: number; timeoutMs: number };
 
 export type AgentReport =
-  | { type: 'ready'; hostPid: number }
+  /** `cgroup`: the pod's cgroup directory; `cgroupError`: why there is none. */
+  | { type: 'ready'; hostPid: number; cgroup?: string; cgroupError?: string }
   | { type: 'fatal'; message: string }
   | { type: 'started'; id: string; pid: number; hostPid?: number }
   | { type: 'spawnFailed'; id: string; message: string }

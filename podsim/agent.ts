@@ -17,12 +17,16 @@ import { constants } from 'node:os';
 import { basename, delimiter, dirname, isAbsolute, join } from 'node:path';
 import { createInterface } from 'node:readline';
 
+import { PodCgroups } from './container-cgroup.js';
 import type {
   AgentReport, AgentRequest, HostPortBinding, VolumeBinding,
 } from './agent-protocol.js';
 
 const MAX_BODY_BYTES = 10 * 1024;
 const MAX_EXEC_OUTPUT = 4096;
+/** How long the agent retries removing a killed container's cgroup while its processes die. */
+const CGROUP_RELEASE_BOUND_MS = 5_000;
+const CGROUP_RELEASE_POLL_MS = 50;
 
 interface Container {
   child: ChildProcess;
@@ -31,6 +35,8 @@ interface Container {
   hostPid: number | undefined;
   pid1Signals: boolean;
   execs: Set<ChildProcess>;
+  /** The container's own cgroup; undefined when cgroups are unavailable (group-only kills). */
+  cgroup: string | undefined;
 }
 
 const containers = new Map<string, Container>();
@@ -47,6 +53,8 @@ interface Tools {
 }
 
 let tools: Tools | undefined;
+/** Undefined when this machine gives no per-container cgroups (see `ready`'s cgroupError). */
+let cgroups: PodCgroups | undefined;
 
 function findTool(name: string): string {
   const path = process.env.PATH ?? '';
@@ -148,15 +156,49 @@ function forwardLines(id: string, stream: 'stdout' | 'stderr', child: ChildProce
     .on('line', (line) => report({ type: 'log', id, stream, line }));
 }
 
-function spawnContainer(request: Extract<AgentRequest, { op: 'spawn' }>): void {
-  const [command, ...args] = request.argv;
-  // setpriv makes the container die with this agent even if the agent is SIGKILLed.
-  const child = spawn(tools!.setpriv, ['--pdeathsig', 'KILL', '--', command!, ...args], {
-    cwd: request.cwd,
-    env: request.env,
+/** Kills what is left of a container: its whole cgroup, else its process group. */
+function killContainer(pid: number, cgroup: string | undefined): boolean {
+  if (cgroups && cgroup) return cgroups.kill(cgroup);
+  return killGroup(pid, 'SIGKILL');
+}
+
+/** Removes a killed container's cgroup once its last process is gone (bounded). */
+function releaseCgroup(cgroup: string | undefined, waitedMs = 0): void {
+  if (!cgroups || !cgroup || cgroups.remove(cgroup)) return;
+  if (waitedMs >= CGROUP_RELEASE_BOUND_MS) {
+    // Left for the host, which removes the pod's cgroup tree after this agent ends.
+    process.stderr.write(`cgroup ${cgroup} still held a process after ` +
+      `${CGROUP_RELEASE_BOUND_MS} ms\n`);
+    return;
+  }
+  setTimeout(() => releaseCgroup(cgroup, waitedMs + CGROUP_RELEASE_POLL_MS),
+    CGROUP_RELEASE_POLL_MS);
+}
+
+/** Spawns a container's process (or an exec in it) inside `cgroup`, when there is one. */
+function spawnIn(cgroup: string | undefined, argv: string[], cwd: string,
+  env: Record<string, string>): ChildProcess {
+  const [command, ...args] = argv;
+  // setpriv makes the process die with this agent even if the agent is SIGKILLed.
+  const start = () => spawn(tools!.setpriv, ['--pdeathsig', 'KILL', '--', command!, ...args], {
+    cwd,
+    env,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return cgroups && cgroup ? cgroups.spawnInto(cgroup, start) : start();
+}
+
+function spawnContainer(request: Extract<AgentRequest, { op: 'spawn' }>): void {
+  let cgroup: string | undefined;
+  try {
+    cgroup = cgroups?.create();
+  } catch (err) {
+    report({ type: 'spawnFailed', id: request.id,
+      message: `cannot create the container's cgroup: ${(err as Error).message}` });
+    return;
+  }
+  const child = spawnIn(cgroup, request.argv, request.cwd, request.env);
   child.once('error', (err) => {
     report({ type: 'spawnFailed', id: request.id, message: err.message });
   });
@@ -165,21 +207,22 @@ function spawnContainer(request: Extract<AgentRequest, { op: 'spawn' }>): void {
     execsByContainer.set(request.id, execs);
     const hostPid = hostPidOf(child.pid!);
     containers.set(request.id, { child, pid: child.pid!, hostPid,
-      pid1Signals: request.pid1Signals, execs });
+      pid1Signals: request.pid1Signals, execs, cgroup });
     report({ type: 'started', id: request.id, pid: child.pid!,
       ...(hostPid === undefined ? {} : { hostPid }) });
     forwardLines(request.id, 'stdout', child);
     forwardLines(request.id, 'stderr', child);
   });
   child.once('exit', (code, signal) => {
-    // A container ends with its init process: the kernel kills what is left of it,
-    // exec'd hook and probe processes included.
-    killGroup(child.pid!, 'SIGKILL');
+    // A container ends with its main process: the runtime kills every process left in it,
+    // whatever its session or process group, exec'd hook and probe processes included.
+    killContainer(child.pid!, cgroup);
     for (const exec of execsByContainer.get(request.id) ?? []) {
       if (exec.pid) killGroup(exec.pid, 'SIGKILL');
     }
     containers.delete(request.id);
     report({ type: 'exit', id: request.id, code, signal });
+    releaseCgroup(cgroup);
   });
 }
 
@@ -204,7 +247,9 @@ function signalContainer(request: Extract<AgentRequest, { op: 'signal' }>): void
   }
   if (request.scope === 'group') {
     for (const exec of container.execs) if (exec.pid) killGroup(exec.pid, signal);
-    report({ type: 'signalled', id, signal, delivered: killGroup(container.pid, signal) });
+    const delivered = signal === 'SIGKILL' ? killContainer(container.pid, container.cgroup) :
+      killGroup(container.pid, signal);
+    report({ type: 'signalled', id, signal, delivered });
     return;
   }
   const procPid = container.hostPid;
@@ -223,13 +268,9 @@ function signalContainer(request: Extract<AgentRequest, { op: 'signal' }>): void
 }
 
 function runExec(request: Extract<AgentRequest, { op: 'exec' }>): void {
-  const [command, ...args] = request.argv;
-  const child = spawn(tools!.setpriv, ['--pdeathsig', 'KILL', '--', command!, ...args], {
-    cwd: request.cwd,
-    env: request.env,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  // An exec runs in its container, so the container's end ends it and all it started.
+  const child = spawnIn(containers.get(request.id)?.cgroup, request.argv, request.cwd,
+    request.env);
   const execs = execsByContainer.get(request.id) ?? new Set<ChildProcess>();
   execsByContainer.set(request.id, execs);
   execs.add(child);
@@ -304,13 +345,23 @@ function runTcp(request: Extract<AgentRequest, { op: 'tcp' }>): void {
   socket.once('error', (err) => finish(false, err.message));
 }
 
+/** Per-container cgroups when this machine allows them; else the reason, for an event. */
+function openCgroups(): { cgroup: string } | { cgroupError: string } {
+  try {
+    cgroups = PodCgroups.open(Number(readlinkSync('/proc/self')));
+    return { cgroup: cgroups.root };
+  } catch (err) {
+    return { cgroupError: (err as Error).message };
+  }
+}
+
 function handle(request: AgentRequest): void {
   switch (request.op) {
     case 'init':
       try {
         tools = resolveTools();
         setUp(request.volumes, request.hostPorts, tools);
-        report({ type: 'ready', hostPid: Number(readlinkSync('/proc/self')) });
+        report({ type: 'ready', hostPid: Number(readlinkSync('/proc/self')), ...openCgroups() });
       } catch (err) {
         report({ type: 'fatal', message: (err as Error).message });
       }
@@ -329,7 +380,7 @@ function handle(request: AgentRequest): void {
 }
 
 function shutDown(): void {
-  for (const container of containers.values()) killGroup(container.pid, 'SIGKILL');
+  for (const container of containers.values()) killContainer(container.pid, container.cgroup);
   for (const execs of execsByContainer.values()) {
     for (const exec of execs) if (exec.pid) killGroup(exec.pid, 'SIGKILL');
   }

@@ -225,7 +225,13 @@ export class Pod {
     this.#agent = new AgentClient((text) => this.#emit('AgentDiagnostic', { text: text.trim() }));
     await this.#agent.init(volumes, this.#options.hostPorts, AGENT_READY_BOUND_MS);
     this.#emit('SandboxReady', { agentPid: this.#agent.agentHostPid,
-      sandboxPid: this.#agent.pid });
+      sandboxPid: this.#agent.pid, cgroup: this.#agent.cgroup });
+    if (this.#agent.cgroupError !== undefined) {
+      this.#emit('ContainerCgroupsUnavailable', { type: 'Warning',
+        error: this.#agent.cgroupError,
+        note: 'a container end kills its process group only; a process in another ' +
+          'session lives until the pod ends' });
+    }
   }
 
   async #runInitContainers(): Promise<void> {
@@ -438,10 +444,14 @@ export class Pod {
   }
 
   async #removeOnce(): Promise<void> {
-    const forced = await this.#agent?.close(AGENT_CLOSE_BOUND_MS);
-    if (forced) {
+    const closed = await this.#agent?.close(AGENT_CLOSE_BOUND_MS);
+    if (closed?.forced) {
       this.#emit('WaitBoundReached', { waitingFor: 'pod agent exit',
         boundMs: AGENT_CLOSE_BOUND_MS });
+    }
+    if (closed?.cgroupLeft) {
+      this.#emit('WaitBoundReached', { waitingFor: 'empty pod cgroup',
+        cgroup: this.#agent?.cgroup, note: 'the cgroup directory is left behind' });
     }
     await rm(this.#dir, { recursive: true, force: true });
     this.gone = true;
