@@ -75,6 +75,12 @@ export class AgentClient {
           resolvePending({ type: 'result', req: 0, ok: false, error: 'pod agent gone' });
         }
         this.#pending.clear();
+        for (const waiting of this.#signalled.values()) {
+          for (const resolveSignal of waiting.splice(0)) {
+            resolveSignal({ type: 'signalled', id: '', signal: 'SIGKILL', delivered: false,
+              note: 'pod agent gone' });
+          }
+        }
         resolve();
       });
     });

@@ -16,6 +16,8 @@ export interface HandlerContext {
   container: ContainerSpec;
   env: Record<string, string>;
   cwd: string;
+  /** Aborted when the pod is torn down at once: a sleep action then ends early. */
+  teardown?: AbortSignal;
 }
 
 export interface HandlerOutcome {
@@ -116,6 +118,22 @@ async function runTcp(
     { ok: false, action: 'tcpSocket', error: result.error ?? 'connect failed' };
 }
 
+/** Resolves true after `ms`, or false at once when `teardown` aborts (the timer is cleared). */
+function sleepUnlessTornDown(ms: number, teardown: AbortSignal | undefined): Promise<boolean> {
+  if (teardown?.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      teardown?.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    teardown?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 /** Runs a preStop or postStart hook to its end; the caller bounds the wait, not the hook. */
 export async function runHook(
   handler: LifecycleHandler,
@@ -125,8 +143,9 @@ export async function runHook(
   if (handler.exec) return runExec(handler.exec.command, context, null);
   if (handler.sleep) {
     const sleepMs = Math.max(0, handler.sleep.seconds) * 1000;
-    await new Promise((resolve) => setTimeout(resolve, sleepMs));
-    return { ok: true, action: 'sleep' };
+    const slept = await sleepUnlessTornDown(sleepMs, context.teardown);
+    return slept ? { ok: true, action: 'sleep' } :
+      { ok: false, action: 'sleep', error: 'the pod was torn down' };
   }
   if (handler.tcpSocket) {
     return { ok: false, action: 'tcpSocket', error: 'invalid handler: tcpSocket is not ' +

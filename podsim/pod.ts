@@ -78,6 +78,8 @@ export class Pod {
   #goneWaiters: Array<() => void> = [];
   #removing: Promise<void> | undefined;
   #launchError: Error | undefined;
+  /** Aborted by destroy(): ends every wait of a stop in flight, so no timer outlives the pod. */
+  readonly #teardown = new AbortController();
 
   constructor(init: PodInit, log: EventLog, options: PodRuntimeOptions) {
     this.name = init.name;
@@ -181,6 +183,7 @@ export class Pod {
 
   /** Kills every process at once and removes the sandbox (for shutting a simulation down). */
   async destroy(): Promise<void> {
+    this.#teardown.abort();
     this.terminating = true;
     this.#noRestarts = true;
     for (const wake of this.#wakeBackoff) wake();
@@ -423,6 +426,7 @@ export class Pod {
       agent: this.#agent!,
       log: this.#log,
       pod: this.name,
+      teardown: this.#teardown.signal,
       handlerContext: (c) => this.#handlerContext(c),
     };
   }
@@ -430,7 +434,7 @@ export class Pod {
   #handlerContext(container: Container): HandlerContext {
     const launch = this.#launchSpec(container);
     return { agent: this.#agent!, containerId: container.id, container: container.spec,
-      env: launch.env, cwd: launch.cwd };
+      env: launch.env, cwd: launch.cwd, teardown: this.#teardown.signal };
   }
 
   /** Polls a condition that changes on process events; the pod's own end bounds the wait. */

@@ -1,7 +1,8 @@
 // Stopping containers the way the kubelet's killContainer does (spec B3): preStop hook bounded
 // by the grace, the hook's whole seconds taken from the budget, native sidecars waiting their
 // turn (H4), a 2-second floor, the stop signal to the main process only, then SIGKILL to the
-// whole process group when the budget runs out.
+// whole container when the budget runs out. Every wait here ends when the pod is torn down
+// (Simulation.stop), so that no timer outlives the simulation.
 
 import type { AgentClient } from './agent-client.js';
 import type { Container } from './container.js';
@@ -16,7 +17,34 @@ export interface StopContext {
   agent: AgentClient;
   log: EventLog;
   pod: string;
+  /** Aborted when the pod is torn down at once: every wait of a stop then ends. */
+  teardown: AbortSignal;
   handlerContext(container: Container): HandlerContext;
+}
+
+/**
+ * Waits for `promise` at most `boundMs`, and no longer than until `teardown` aborts. The timer
+ * is cleared whichever comes first.
+ */
+export async function waitBounded<T>(
+  promise: Promise<T>,
+  boundMs: number,
+  teardown: AbortSignal,
+): Promise<T | 'bound' | 'teardown'> {
+  if (teardown.aborted) return 'teardown';
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort = () => undefined as void;
+  const bound = new Promise<'bound' | 'teardown'>((resolve) => {
+    timer = setTimeout(() => resolve('bound'), boundMs);
+    onAbort = () => resolve('teardown');
+    teardown.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([promise, bound]);
+  } finally {
+    clearTimeout(timer);
+    teardown.removeEventListener('abort', onAbort);
+  }
 }
 
 /** Sidecars stop after every main container and after the next sidecar in spec order (H4). */
@@ -40,14 +68,12 @@ export class TerminationOrdering {
   }
 
   /** Waits for this container's turn, at most `boundMs`; resolves with the ms waited. */
-  async waitForTurn(container: Container, boundMs: number): Promise<number> {
+  async waitForTurn(container: Container, boundMs: number, teardown: AbortSignal) {
     const dependencies = this.#dependencies.get(container);
     if (!dependencies) return 0;
     const startMs = Date.now();
-    let timer: NodeJS.Timeout | undefined;
-    const bound = new Promise<void>((resolve) => { timer = setTimeout(resolve, boundMs); });
-    await Promise.race([Promise.all(dependencies.map((d) => this.#done.get(d))), bound]);
-    clearTimeout(timer);
+    await waitBounded(Promise.all(dependencies.map((d) => this.#done.get(d))), boundMs,
+      teardown);
     return Date.now() - startMs;
   }
 
@@ -86,12 +112,7 @@ async function runPreStop(
     }
     return outcome;
   });
-  let timer: NodeJS.Timeout | undefined;
-  const bound = new Promise<'bound'>((resolve) => {
-    timer = setTimeout(() => resolve('bound'), budgetSeconds * 1000);
-  });
-  const first = await Promise.race([hookDone, bound]);
-  clearTimeout(timer);
+  const first = await waitBounded(hookDone, budgetSeconds * 1000, context.teardown);
   const elapsedMs = Date.now() - startMs;
   if (first === 'bound') {
     // The kubelet stops waiting but does not cancel the hook (B3 step 3).
@@ -117,10 +138,12 @@ export async function stopContainer(
   let budget = graceSeconds;
   budget -= await runPreStop(container, budget, context);
   if (ordering && budget > 0) {
-    budget -= Math.floor((await ordering.waitForTurn(container, budget * 1000)) / 1000);
+    budget -= Math.floor((await ordering.waitForTurn(container, budget * 1000,
+      context.teardown)) / 1000);
   }
   if (budget < MINIMUM_STOP_SECONDS) budget = MINIMUM_STOP_SECONDS;
-  if (container.isRunning) {
+  // A torn-down pod's processes are gone with its agent: nothing is left to signal.
+  if (container.isRunning && !context.teardown.aborted) {
     const signal = stopSignalOf(container);
     const sent = await agent.signal(container.id, signal, 'leader');
     log.emit('Signal', { pod, container: name, signal, target: 'main process',
@@ -132,21 +155,14 @@ export async function stopContainer(
 }
 
 async function killAfter(container: Container, budgetSeconds: number, context: StopContext) {
-  let timer: NodeJS.Timeout | undefined;
-  const bound = new Promise<'bound'>((resolve) => {
-    timer = setTimeout(() => resolve('bound'), budgetSeconds * 1000);
-  });
-  const first = await Promise.race([container.whenExited(), bound]);
-  clearTimeout(timer);
+  const { teardown } = context;
+  const first = await waitBounded(container.whenExited(), budgetSeconds * 1000, teardown);
   if (first !== 'bound' || !container.isRunning) return;
   const sent = await context.agent.signal(container.id, 'SIGKILL', 'group');
   context.log.emit('Signal', { pod: context.pod, container: container.name, signal: 'SIGKILL',
-    target: 'process group', delivered: sent.delivered });
-  const killBound = new Promise<'bound'>((resolve) => {
-    timer = setTimeout(() => resolve('bound'), KILL_WAIT_BOUND_MS);
-  });
-  const after = await Promise.race([container.whenExited(), killBound]);
-  clearTimeout(timer);
+    target: context.agent.cgroup === undefined ? 'process group' : 'container',
+    delivered: sent.delivered });
+  const after = await waitBounded(container.whenExited(), KILL_WAIT_BOUND_MS, teardown);
   if (after === 'bound') {
     context.log.emit('WaitBoundReached', { pod: context.pod, container: container.name,
       waitingFor: 'exit after SIGKILL', boundMs: KILL_WAIT_BOUND_MS });

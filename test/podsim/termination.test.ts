@@ -103,7 +103,9 @@ spec:
   assert.equal(events[indexOf(events, { event: 'PodTerminating' })]!.graceSeconds, 1,
     'the delete option overrides the spec grace');
   const kill = events[indexOf(events, { event: 'Signal', signal: 'SIGKILL' })];
-  assert.equal(kill?.target, 'process group', dump(events));
+  const sandbox = events[indexOf(events, { event: 'SandboxReady' })];
+  const killed = sandbox?.cgroup === undefined ? 'process group' : 'container';
+  assert.equal(kill?.target, killed, dump(events));
   const exited = all(events, { event: 'Exited' });
   assert.equal(exited.length, 1);
   assert.equal(exited[0]!.exitCode, 137);
