@@ -191,14 +191,16 @@ function spawnIn(cgroup: string | undefined, argv: string[], cwd: string,
 
 function spawnContainer(request: Extract<AgentRequest, { op: 'spawn' }>): void {
   let cgroup: string | undefined;
+  let child: ChildProcess;
   try {
     cgroup = cgroups?.create();
+    child = spawnIn(cgroup, request.argv, request.cwd, request.env);
   } catch (err) {
     report({ type: 'spawnFailed', id: request.id,
-      message: `cannot create the container's cgroup: ${(err as Error).message}` });
+      message: `cannot start the container in its cgroup ${cgroup}: ${(err as Error).message}` });
+    releaseCgroup(cgroup);
     return;
   }
-  const child = spawnIn(cgroup, request.argv, request.cwd, request.env);
   child.once('error', (err) => {
     report({ type: 'spawnFailed', id: request.id, message: err.message });
   });
@@ -269,8 +271,15 @@ function signalContainer(request: Extract<AgentRequest, { op: 'signal' }>): void
 
 function runExec(request: Extract<AgentRequest, { op: 'exec' }>): void {
   // An exec runs in its container, so the container's end ends it and all it started.
-  const child = spawnIn(containers.get(request.id)?.cgroup, request.argv, request.cwd,
-    request.env);
+  const cgroup = containers.get(request.id)?.cgroup;
+  let child: ChildProcess;
+  try {
+    child = spawnIn(cgroup, request.argv, request.cwd, request.env);
+  } catch (err) {
+    report({ type: 'result', req: request.req, ok: false,
+      error: `cannot start the exec in the cgroup ${cgroup}: ${(err as Error).message}` });
+    return;
+  }
   const execs = execsByContainer.get(request.id) ?? new Set<ChildProcess>();
   execsByContainer.set(request.id, execs);
   execs.add(child);

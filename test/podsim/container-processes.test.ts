@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
+import { cgroup2Mount } from '../../podsim/container-cgroup.js';
 import {
   BOUND_MS, dump, skipWithoutNamespaces as skip, startSimulation, waitEvent, waitLogLine,
 } from './support.js';
@@ -129,4 +130,21 @@ spec:
     await waitEvent(simulation, { event: 'Exited', container: 'app', exitCode: 137 });
     await waitSleepers(seconds, (n) => n === 0, 'the grandchild outlived its container');
     assert.equal(simulation.pod('stubborn-leaver').gone, false, 'the pod itself still exists');
+  });
+
+test('the cgroup2 mount is found in hybrid and pure layouts, and its absence is reported',
+  (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'podsim-mountinfo-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'mountinfo');
+    const v1 = '30 25 0:26 / /sys/fs/cgroup/pids rw,relatime shared:9 - cgroup cgroup rw,pids';
+    const hybrid = '31 25 0:27 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw';
+    const pure = '32 24 0:28 / /sys/fs/cgroup rw,nosuid shared:4 - cgroup2 cgroup2 rw';
+
+    writeFileSync(file, `${v1}\n${hybrid}\n`);
+    assert.equal(cgroup2Mount(file), '/sys/fs/cgroup/unified');
+    writeFileSync(file, `${pure}\n`);
+    assert.equal(cgroup2Mount(file), '/sys/fs/cgroup');
+    writeFileSync(file, `${v1}\n`);
+    assert.equal(cgroup2Mount(file), undefined);
   });
