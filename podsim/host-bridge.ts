@@ -15,7 +15,9 @@ export class HostBridge {
     for (const port of ports) {
       const socket = join(dir, `host-port-${port}.sock`);
       const server = net.createServer((fromPod) => {
-        const toHost = net.connect({ host: '127.0.0.1', port });
+        // No Nagle delay: a bridge must not hold back a client's last small write (an AMQP
+        // ack, then a close) waiting for a reply, which adds tens of milliseconds per hop.
+        const toHost = net.connect({ host: '127.0.0.1', port, noDelay: true });
         this.#track(fromPod);
         this.#track(toHost);
         fromPod.pipe(toHost).pipe(fromPod);
