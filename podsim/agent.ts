@@ -119,7 +119,8 @@ function setUp(volumes: VolumeBinding[], hostPorts: HostPortBinding[], found: To
 
 /** Listens on 127.0.0.1:port in the pod network and pipes each connection to the host socket. */
 function bridgePort(port: number, socket: string): void {
-  const server = net.createServer((inside) => {
+  // No Nagle delay on the pod side either (see host-bridge.ts).
+  const server = net.createServer({ noDelay: true }, (inside) => {
     const outside = net.connect(socket);
     inside.pipe(outside).pipe(inside);
     inside.on('error', () => outside.destroy());
