@@ -110,7 +110,7 @@ test('the shell pattern and drainwatch both finish the task; their times are rec
       rollOutWithBusyWorker(shell, 'shell loops', (pod) => shell.waitEvent({
         event: 'PreStopHookSucceeded', pod, container: 'worker' })),
       rollOutWithBusyWorker(drainwatch, 'drainwatch', (pod) => drainwatch.waitLine({
-        pod, event: 'drain.started', busy: true })),
+        pod, event: 'drain.started' })),
     ]);
 
     await mkdir(RESULTS, { recursive: true });

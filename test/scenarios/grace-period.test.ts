@@ -35,6 +35,8 @@ test('a task longer than the grace period is cut off by SIGKILL and the logs say
     // The release file is never created: the task outlasts any grace period.
     scenario.publish({ id: 'endless-task', releaseFile: join(scenario.dir, 'never') });
     const { pod } = await scenario.waitLine({ event: 'fixture.task_started' });
+    // Handshake: the sidecar has seen the task, so its drain.started line reports it busy.
+    await scenario.waitLine({ pod, event: 'worker.state_changed', state: 'busy' });
 
     const deletion = scenario.deletePod(pod);
     await scenario.waitLine({ pod, event: 'drain.started', busy: true });

@@ -23,6 +23,8 @@ test('a worker without a shell drains through its preStop httpGet alone', { skip
   const release = join(scenario.dir, 'release-task');
   scenario.publish({ id: 'shell-free-task', releaseFile: release });
   const { pod } = await scenario.waitLine({ event: 'fixture.task_started' });
+  // Handshake: the sidecar has seen the task, so its drain.started line reports it busy.
+  await scenario.waitLine({ pod, event: 'worker.state_changed', state: 'busy' });
 
   const deletion = scenario.deletePod(pod);
   await scenario.waitEvent({ event: 'PreStopHookStarted', pod, container: 'worker' });

@@ -20,6 +20,8 @@ test('the sidecar exits within the heartbeat timeout when the worker is SIGKILLe
     await scenario.waitEvent({ event: 'RolloutComplete', revision: 1 });
     scenario.publish({ id: 'doomed-task', releaseFile: join(scenario.dir, 'never') });
     const { pod } = await scenario.waitLine({ event: 'fixture.task_started' });
+    // Handshake: the sidecar has seen the task, so its drain.started line reports it busy.
+    await scenario.waitLine({ pod, event: 'worker.state_changed', state: 'busy' });
 
     const deletion = scenario.deletePod(pod);
     await scenario.waitLine({ pod, event: 'drain.started', busy: true });

@@ -28,6 +28,8 @@ test('a wrapped process that ignores SIGTERM is held until the worker is done, t
     const release = join(scenario.dir, 'release-task');
     scenario.publish({ id: 'proxied-task', releaseFile: release });
     const { pod } = await scenario.waitLine({ event: 'fixture.task_started' });
+    // Handshake: the sidecar has seen the task, so its drain.started line reports it busy.
+    await scenario.waitLine({ pod, event: 'worker.state_changed', state: 'busy' });
 
     const deletion = scenario.deletePod(pod);
     await scenario.waitLine({ pod, event: 'drain.started', busy: true });
