@@ -97,7 +97,7 @@ function pinnedPath(dir: string): string {
   return `/proc/self/fd/${openSync(dir, 'r')}`;
 }
 
-function setUp(volumes: VolumeBinding[], hostPorts: HostPortBinding[], found: Tools): void {
+async function setUp(volumes: VolumeBinding[], hostPorts: HostPortBinding[], found: Tools) {
   const lo = spawnSync(found.ip, ['link', 'set', 'lo', 'up'], { encoding: 'utf8' });
   if (lo.status !== 0) throw new Error(`ip link set lo up failed: ${lo.stderr || lo.error}`);
   const sources = volumes.map((v) => openSync(v.hostDir, 'r'));
@@ -114,11 +114,12 @@ function setUp(volumes: VolumeBinding[], hostPorts: HostPortBinding[], found: To
         mount.stderr);
     }
   });
-  hostPorts.forEach((binding, index) => bridgePort(binding.port, sockets[index]!));
+  // Ready only once every bridge listens: a container started earlier would be refused.
+  await Promise.all(hostPorts.map((binding, index) => bridgePort(binding.port, sockets[index]!)));
 }
 
 /** Listens on 127.0.0.1:port in the pod network and pipes each connection to the host socket. */
-function bridgePort(port: number, socket: string): void {
+function bridgePort(port: number, socket: string): Promise<void> {
   // No Nagle delay on the pod side either (see host-bridge.ts).
   const server = net.createServer({ noDelay: true }, (inside) => {
     const outside = net.connect(socket);
@@ -126,8 +127,13 @@ function bridgePort(port: number, socket: string): void {
     inside.on('error', () => outside.destroy());
     outside.on('error', () => inside.destroy());
   });
-  server.listen(port, '127.0.0.1');
-  server.on('error', (err) => report({ type: 'fatal', message: `host port ${port}: ${err}` }));
+  return new Promise((resolve, reject) => {
+    server.once('error', (err) => reject(new Error(`host port ${port}: ${err.message}`)));
+    server.listen(port, '127.0.0.1', () => {
+      server.on('error', (err) => report({ type: 'fatal', message: `host port ${port}: ${err}` }));
+      resolve();
+    });
+  });
 }
 
 /**
@@ -365,16 +371,20 @@ function openCgroups(): { cgroup: string } | { cgroupError: string } {
   }
 }
 
+async function initialise(volumes: VolumeBinding[], hostPorts: HostPortBinding[]) {
+  try {
+    tools = resolveTools();
+    await setUp(volumes, hostPorts, tools);
+    report({ type: 'ready', hostPid: Number(readlinkSync('/proc/self')), ...openCgroups() });
+  } catch (err) {
+    report({ type: 'fatal', message: (err as Error).message });
+  }
+}
+
 function handle(request: AgentRequest): void {
   switch (request.op) {
     case 'init':
-      try {
-        tools = resolveTools();
-        setUp(request.volumes, request.hostPorts, tools);
-        report({ type: 'ready', hostPid: Number(readlinkSync('/proc/self')), ...openCgroups() });
-      } catch (err) {
-        report({ type: 'fatal', message: (err as Error).message });
-      }
+      void initialise(request.volumes, request.hostPorts);
       return;
     case 'spawn':
       return spawnContainer(request);
