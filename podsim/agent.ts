@@ -7,8 +7,8 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
-  accessSync, constants as fsConstants, mkdirSync, openSync, readdirSync, readFileSync,
-  readlinkSync,
+  accessSync, constants as fsConstants, existsSync, mkdirSync, openSync, readdirSync,
+  readFileSync, readlinkSync,
 } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -186,6 +186,11 @@ function releaseCgroup(cgroup: string | undefined, waitedMs = 0): void {
 function spawnIn(cgroup: string | undefined, argv: string[], cwd: string,
   env: Record<string, string>): ChildProcess {
   const [command, ...args] = argv;
+  // Without this check a missing directory is reported as the command's ENOENT.
+  if (!existsSync(cwd)) {
+    throw new Error(`working directory ${cwd} does not exist in the pod (a volume mounted ` +
+      'over a parent hides it?); set workingDir on the container');
+  }
   // setpriv makes the process die with this agent even if the agent is SIGKILLed.
   const start = () => spawn(tools!.setpriv, ['--pdeathsig', 'KILL', '--', command!, ...args], {
     cwd,
@@ -204,7 +209,7 @@ function spawnContainer(request: Extract<AgentRequest, { op: 'spawn' }>): void {
     child = spawnIn(cgroup, request.argv, request.cwd, request.env);
   } catch (err) {
     report({ type: 'spawnFailed', id: request.id,
-      message: `cannot start the container in its cgroup ${cgroup}: ${(err as Error).message}` });
+      message: `cannot start the container: ${(err as Error).message}` });
     releaseCgroup(cgroup);
     return;
   }
@@ -284,7 +289,7 @@ function runExec(request: Extract<AgentRequest, { op: 'exec' }>): void {
     child = spawnIn(cgroup, request.argv, request.cwd, request.env);
   } catch (err) {
     report({ type: 'result', req: request.req, ok: false,
-      error: `cannot start the exec in the cgroup ${cgroup}: ${(err as Error).message}` });
+      error: `cannot start the exec: ${(err as Error).message}` });
     return;
   }
   const execs = execsByContainer.get(request.id) ?? new Set<ChildProcess>();

@@ -73,6 +73,9 @@ spec:
   - name: app
     image: x
     command: ["${NODE}", "-e", ${JSON.stringify(client)}]
+    # The mount at /tmp hides a checkout of this repository kept under /tmp (the default working
+    # directory is the emulator's own), as CI's may be.
+    workingDir: /
     volumeMounts: [{name: share, mountPath: /tmp/share}, {name: tmp, mountPath: /tmp}]
 `;
     const simulation = await startSimulation(t, manifest, { hostPorts: [port] });
