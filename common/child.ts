@@ -39,7 +39,8 @@ export class SpawnError extends DrainwatchError {
     const hint = notFound
       ? 'Check the command name and PATH in the container image.'
       : 'Check that the file is executable (chmod +x) and is not a directory.';
-    super('DRAINWATCH_SPAWN_FAILED', `cannot start "${command}": ${cause.code ?? cause.message}. ${hint}`, { cause });
+    const reason = cause.code ?? cause.message;
+    super('DRAINWATCH_SPAWN_FAILED', `cannot start "${command}": ${reason}. ${hint}`, { cause });
     this.exitCode = notFound ? 127 : 126;
   }
 }
@@ -53,7 +54,11 @@ export interface SpawnGroupOptions {
  * Starts `command` as the leader of a new process group, with inherited stdio. Resolves once
  * the process runs; rejects with a SpawnError when it cannot be started.
  */
-export function spawnGroup(command: string, args: readonly string[], options: SpawnGroupOptions = {}) {
+export function spawnGroup(
+  command: string,
+  args: readonly string[],
+  options: SpawnGroupOptions = {},
+) {
   return new Promise<GroupChild>((resolve, reject) => {
     // detached makes the child a process-group (and session) leader, so the group can be
     // signalled as one and the pod's SIGTERM to our group never reaches it directly.

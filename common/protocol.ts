@@ -109,7 +109,8 @@ export function newInstanceId(): string {
 
 /** Writes `content` to `target` through a temporary file in the same directory, then rename. */
 export async function writeFileAtomic(target: string, content: string): Promise<void> {
-  const staging = join(dirname(target), `.${basename(target)}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`);
+  const unique = `${process.pid}.${randomUUID().slice(0, 8)}`;
+  const staging = join(dirname(target), `.${basename(target)}.${unique}.tmp`);
   const handle = await open(staging, 'w', 0o644);
   try {
     await handle.writeFile(content);
@@ -157,7 +158,8 @@ async function readProtocolFile<T>(
     try {
       const { size } = await handle.stat();
       if (size > MAX_PROTOCOL_FILE_BYTES) {
-        return { kind: 'invalid', problem: `file is ${size} bytes, more than ${MAX_PROTOCOL_FILE_BYTES}` };
+        const problem = `file is ${size} bytes, more than ${MAX_PROTOCOL_FILE_BYTES}`;
+        return { kind: 'invalid', problem };
       }
       text = await handle.readFile('utf8');
     } finally {
@@ -205,7 +207,8 @@ export function readWorkerState(path: string): Promise<ReadResult<WorkerState>> 
     if (problem) return problem;
     const state = (v as { state: string }).state;
     if (!WORKER_PHASES.includes(state as WorkerPhase)) return `unknown state "${state}"`;
-    if (Number.isNaN(Date.parse((v as WorkerState).heartbeatAt))) return 'heartbeatAt is not a time';
+    const heartbeatAt = Date.parse((v as WorkerState).heartbeatAt);
+    if (Number.isNaN(heartbeatAt)) return 'heartbeatAt is not a time';
     return undefined;
   });
 }
