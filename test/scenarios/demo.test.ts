@@ -1,9 +1,5 @@
 // `npm run demo` as a newcomer runs it (minus the build, which the test run has done): it
 // exits 0 and its summary says that no task was interrupted.
-// tsconfig.json does not list demo/; these references put the demo's entry points into the
-// program, so that `tsc -p .` builds dist/demo/ with the rest.
-/// <reference path="../../demo/main.ts" />
-/// <reference path="../../demo/queue-worker.ts" />
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
