@@ -3,7 +3,6 @@
 // run finish, or stops it when idle, and starts no new one. Failing runs are retried after a
 // doubling delay, and too many failures in a row end the loop so Kubernetes sees a crash loop.
 
-import { SpawnError } from '../common/child.js';
 import type { ShimConfig } from './config.js';
 import type { Shim } from './shim.js';
 
@@ -14,13 +13,8 @@ export async function runLoop(shim: Shim): Promise<number> {
   let runs = 0;
 
   while (!shim.draining()) {
-    let run;
-    try {
-      run = await shim.startRun();
-    } catch (err) {
-      if (err instanceof SpawnError) return shim.spawnFailed(err);
-      throw err;
-    }
+    const run = await shim.startRunOrFinish();
+    if (typeof run === 'number') return run;
     runs += 1;
     const outcome = await run.outcome;
     await shim.endRun(run);

@@ -2,7 +2,7 @@
 // drain.json), tells the current run what it knows, and writes the completion marker. The two
 // modes (supervise-mode.ts, loop-mode.ts) decide when runs start and how the shim ends.
 
-import { spawnGroup, type SpawnError } from '../common/child.js';
+import { spawnGroup, SpawnError } from '../common/child.js';
 import type { Logger } from '../common/log.js';
 import {
   isFinalExit, PROTOCOL_VERSION, protocolPaths, writeJsonAtomic,
@@ -120,8 +120,20 @@ export class Shim {
       'signal forwarded to the worker process group');
   }
 
-  /** Spawns the worker; rejects with a SpawnError when it cannot be started. */
-  async startRun(): Promise<WorkerRun> {
+  /**
+   * Spawns the worker. When it cannot be started, finishes the shim (final marker with the
+   * error) and resolves with the exit code instead, as a shell would: 127 or 126.
+   */
+  async startRunOrFinish(): Promise<WorkerRun | number> {
+    try {
+      return await this.#startRun();
+    } catch (err) {
+      if (err instanceof SpawnError) return this.#spawnFailed(err);
+      throw err;
+    }
+  }
+
+  async #startRun(): Promise<WorkerRun> {
     const { config, instance, env } = this.#options;
     const child = await spawnGroup(config.command, config.args, {
       env: {
@@ -167,7 +179,7 @@ export class Shim {
     return this.finish({ exitCode: 0, markerExitCode: null, signal: null, reason: 'drained' });
   }
 
-  spawnFailed(err: SpawnError): Promise<number> {
+  #spawnFailed(err: SpawnError): Promise<number> {
     this.log.error({ event: 'worker.spawn_failed', command: this.config.command,
       exitCode: err.exitCode, err }, 'cannot start the worker');
     return this.finish({

@@ -1,18 +1,12 @@
 // Supervise mode: one worker process for the life of the container, as a plain entrypoint
 // would run it. The shim exits with the worker's code once it ends, for whatever reason.
 
-import { SpawnError } from '../common/child.js';
 import type { Shim } from './shim.js';
 
 export async function supervise(shim: Shim): Promise<number> {
   if (shim.draining()) return shim.finishUnstarted();
-  let run;
-  try {
-    run = await shim.startRun();
-  } catch (err) {
-    if (err instanceof SpawnError) return shim.spawnFailed(err);
-    throw err;
-  }
+  const run = await shim.startRunOrFinish();
+  if (typeof run === 'number') return run;
 
   const outcome = await run.outcome;
   await shim.endRun(run);
